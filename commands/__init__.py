@@ -1,0 +1,1 @@
+"""The write side: command models, the desk application, its routes."""

@@ -1,0 +1,1 @@
+"""The domain: aggregates, their events and the read-only ledger over them."""

@@ -1,0 +1,62 @@
+"""The read-only ledger: the event store application that history, replay and writes share."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+
+from events.errors import NotFound
+from events.ticket import Ticket
+
+if TYPE_CHECKING:
+    from eventsourcing.domain import Aggregate
+
+
+class Ledger(Application[UUID]):
+    """Loads aggregates and their streams; writes belong to the desk that extends it."""
+
+    name = "ledgerdesk"
+    env = {
+        "AGGREGATE_CACHE_MAXSIZE": "20000",
+        "AGGREGATE_CACHE_FASTFORWARD": "n",
+        "DEEPCOPY_FROM_AGGREGATE_CACHE": "n",
+    }
+
+    def load(self, aggregate_id: UUID, kind: type[Aggregate], version: int | None = None) -> Any:
+        """The aggregate as it is now (or at `version`); NotFound if absent or of another kind."""
+        try:
+            aggregate = self.repository.get(aggregate_id, version=version)
+        except AggregateNotFoundError:
+            raise NotFound(f"{kind.__name__.lower()} not found") from None
+        if not isinstance(aggregate, kind):
+            raise NotFound(f"{kind.__name__.lower()} not found")
+        return aggregate
+
+    def ticket(self, ticket_id: UUID, version: int | None = None) -> Ticket:
+        return self.load(ticket_id, Ticket, version)
+
+    def stream(self, aggregate_id: UUID) -> list[Any]:
+        """Every stored event of one aggregate, oldest first."""
+        return list(self.events.get(aggregate_id))
+
+    def ticket_as_of(self, ticket_id: UUID, at: datetime) -> Ticket:
+        """The ticket as it stood at `at`, replayed from its stream."""
+        last = None
+        for stored in self.stream(ticket_id):
+            if stored.timestamp > at:
+                break
+            last = stored.originator_version
+        if last is None:
+            raise NotFound("the ticket did not exist yet at that time", code="ticket.not_yet_created")
+        return self.ticket(ticket_id, version=last)
+
+    def evict(self, aggregate_id: UUID) -> None:
+        """Forget a cached aggregate, e.g. after a failed write left it changed."""
+        cache = self.repository.cache
+        if cache is not None:
+            with suppress(KeyError):
+                cache.get(aggregate_id, evict=True)

@@ -1,0 +1,1 @@
+"""Credentials, bearer tokens, the permission policy and the FastAPI auth dependencies."""

@@ -1,0 +1,1 @@
+"""Queries: ticket history and replay from the event store (projections come later)."""
