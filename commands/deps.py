@@ -21,11 +21,11 @@ class UnknownReference(DomainError):
     status = 422
 
 
-def desk(request: Request) -> Desk:
+async def desk(request: Request) -> Desk:
     return request.app.state.desk
 
 
-def expected_version(
+async def expected_version(
     if_match: Annotated[str | None, Header(alias="If-Match", description="The version you last saw")] = None,
 ) -> int | None:
     """The ticket version an If-Match header names: `3`, `"3"` or `W/"3"`."""
@@ -37,7 +37,7 @@ def expected_version(
     return int(text)
 
 
-def idempotency_key(
+async def idempotency_key(
     key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
 ) -> str | None:
     return key or None

@@ -54,6 +54,16 @@ class Ledger(Application[UUID]):
             raise NotFound("the ticket did not exist yet at that time", code="ticket.not_yet_created")
         return self.ticket(ticket_id, version=last)
 
+    def cached(self, aggregate_id: UUID) -> Any | None:
+        """The aggregate if it is in this process's cache, else None (no I/O)."""
+        cache = self.repository.cache
+        if cache is None:
+            return None
+        try:
+            return cache.get(aggregate_id)
+        except KeyError:
+            return None
+
     def evict(self, aggregate_id: UUID) -> None:
         """Forget a cached aggregate, e.g. after a failed write left it changed."""
         cache = self.repository.cache

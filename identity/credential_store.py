@@ -71,13 +71,18 @@ class CredentialStore:
                 (_digest(token), account_id, self._ttl))
         return token, self._ttl
 
+    def cached_account_for_token(self, token: str) -> str | None:
+        """The account of a token verified here in the last few seconds, without a query."""
+        cached = self._verified.get(_digest(token))
+        return cached[0] if cached is not None and cached[1] > time.time() else None
+
     def account_for_token(self, token: str) -> str | None:
         """The account a live token belongs to, or None if unknown, expired or revoked."""
+        cached = self.cached_account_for_token(token)
+        if cached is not None:
+            return cached
         digest = _digest(token)
         now = time.time()
-        cached = self._verified.get(digest)
-        if cached is not None and cached[1] > now:
-            return cached[0]
         with self._db.transaction() as cur:
             cur.execute(SQL(
                 "SELECT account_id, extract(epoch FROM expires_at) AS expires FROM {s}.ledgerdesk_tokens"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -21,18 +22,24 @@ def correlation_id(request: Request) -> str:
     return given[:128] if given else uuid.uuid4().hex
 
 
-def identity(request: Request) -> Identity:
+async def identity(request: Request) -> Identity:
     return request.app.state.identity
 
 
-def current_actor(
+async def current_actor(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
     """The authenticated account acting in this request, or 401."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise NotAuthenticated("send Authorization: Bearer <token>")
-    return identity(request).authenticate(credentials.credentials, correlation_id(request))
+    who: Identity = request.app.state.identity
+    token, correlation = credentials.credentials, correlation_id(request)
+    # A recently verified token needs no query; only a cache miss goes to a thread.
+    actor = who.authenticate_cached(token, correlation)
+    if actor is None:
+        actor = await anyio.to_thread.run_sync(who.authenticate, token, correlation)
+    return actor
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]

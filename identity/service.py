@@ -44,6 +44,16 @@ class Identity:
         account_id = self.store.account_for_token(token)
         if account_id is None:
             raise NotAuthenticated("the bearer token is unknown, expired or revoked")
+        return self._actor(account_id, correlation_id)
+
+    def authenticate_cached(self, token: str, correlation_id: str) -> Actor | None:
+        """Like authenticate, without I/O: None when the token is not freshly verified here."""
+        account_id = self.store.cached_account_for_token(token)
+        if account_id is None or self.ledger.cached(UUID(account_id)) is None:
+            return None
+        return self._actor(account_id, correlation_id)
+
+    def _actor(self, account_id: str, correlation_id: str) -> Actor:
         try:
             account: Account = self.ledger.load(UUID(account_id), Account)
         except NotFound:

@@ -23,7 +23,7 @@ class BadQuery(DomainError):
     status = 422
 
 
-def ledger(request: Request) -> Ledger:
+async def ledger(request: Request) -> Ledger:
     return request.app.state.desk
 
 
