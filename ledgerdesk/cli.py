@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from datetime import datetime
 from uuid import UUID
@@ -18,6 +19,9 @@ def _serve_api(container: Container) -> None:
     from ledgerdesk.app import create_app
 
     settings = container.settings
+    # uvicorn re-raises SIGTERM after its graceful shutdown; exiting through SystemExit
+    # instead lets the caller close the container and the embedded PostgreSQL stop.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     config = uvicorn.Config(create_app(container), host=settings.host, port=settings.port,
                             loop="uvloop", http="httptools", access_log=False, log_level="info")
     uvicorn.Server(config).run()

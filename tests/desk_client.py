@@ -49,3 +49,39 @@ def new_person(admin: DeskClient, base_url: str, email: str, role: str, team_ids
             "password": STRONG, "phone": phone}
     admin.ok("/accounts", body, status=201)
     return DeskClient(base_url, email, STRONG)
+
+
+PROBLEM_FIELDS = ("type", "title", "status", "detail", "code")
+
+
+def assert_problem(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
+    """The response is an RFC 9457 problem with this status (and code); returns its body."""
+    assert response.status_code == status, f"expected {status}, got {response.status_code}: {response.text}"
+    assert response.headers["content-type"].startswith("application/problem+json"), response.headers
+    body = response.json()
+    missing = [name for name in PROBLEM_FIELDS if name not in body]
+    assert not missing, f"problem lacks {missing}: {body}"
+    assert body["status"] == status
+    assert isinstance(body["title"], str) and body["title"] and isinstance(body["detail"], str)
+    if code is not None:
+        assert body["code"] == code, body
+    return body
+
+
+def history(person: DeskClient, ticket_id: str) -> list[dict[str, Any]]:
+    """The ticket's events as this person may see them."""
+    response = person.get(f"/tickets/{ticket_id}/history")
+    assert response.status_code == 200, response.text
+    return response.json()["data"]
+
+
+def state(person: DeskClient, ticket_id: str, **params: Any) -> dict[str, Any]:
+    """The ticket now, or as it was (`version=` / `at=`), as this person may see it."""
+    response = person.get(f"/tickets/{ticket_id}/state", params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def file_ticket(person: DeskClient, title: str = "打印机无法开机", **fields: Any) -> dict[str, Any]:
+    """File a ticket; returns {id, version, position, number}."""
+    return person.ok("/tickets", {"title": title, **fields}, status=201)

@@ -1,0 +1,1 @@
+"""Reproducible benchmarks that print JSON (see bench/RESULTS.md)."""
