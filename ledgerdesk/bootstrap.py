@@ -14,6 +14,9 @@ from identity.passwords import Passwords
 from identity.service import Identity
 from ledgerdesk.embedded_pg import start_embedded_postgres
 from ledgerdesk.settings import Settings
+from projections.registry import NAMES, build
+from projections.runner import ProjectionRunner
+from read_api.read_models import ReadModels
 
 
 @dataclass
@@ -23,6 +26,14 @@ class Container:
     settings: Settings
     desk: Desk
     identity: Identity
+    read_models: ReadModels
+    database_url: str
+
+    def projector(self, names: tuple[str, ...] = NAMES) -> ProjectionRunner:
+        """A runner over the named projections of this store."""
+        schema = self.settings.database_schema
+        return ProjectionRunner(self.desk.recorder, self.desk.mapper,  # type: ignore[arg-type]
+                                [build(name, schema) for name in names])
 
     def close(self) -> None:
         recorder = self.desk.recorder
@@ -60,7 +71,12 @@ def bootstrap(settings: Settings | None = None) -> Container:
     store = CredentialStore(desk.recorder.datastore, token_ttl_seconds=settings.token_ttl_seconds)  # type: ignore[attr-defined]
     store.create_tables()
     passwords = Passwords(time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib)
-    return Container(settings=settings, desk=desk, identity=Identity(desk, store, passwords))
+    read_models = ReadModels(desk.recorder.datastore)  # type: ignore[attr-defined]
+    read_models.create_tables()
+    container = Container(settings=settings, desk=desk, identity=Identity(desk, store, passwords),
+                          read_models=read_models, database_url=database_url)
+    container.projector().create_tables()  # so reads work before the projector first runs
+    return container
 
 
 def _create_schema(database_url: str, schema: str) -> None:

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
+import subprocess
 import sys
 from datetime import datetime
 from uuid import UUID
 
 from ledgerdesk.bootstrap import Container, bootstrap, ensure_first_admin
 from ledgerdesk.settings import Settings
+from projections.rebuild import rebuild
+from projections.registry import NAMES
 
 
 def _serve_api(container: Container) -> None:
@@ -27,10 +31,17 @@ def _serve_api(container: Container) -> None:
     uvicorn.Server(config).run()
 
 
+def _spawn_projector(container: Container) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "DATABASE_URL": container.database_url,
+           "LEDGERDESK_DATABASE_SCHEMA": container.settings.database_schema}
+    return subprocess.Popen([sys.executable, "-m", "ledgerdesk.cli", "serve", "projector"], env=env)
+
+
 def dev(_: argparse.Namespace) -> int:
-    """Everything in one process, embedded PostgreSQL unless DATABASE_URL is set."""
+    """Everything at once: the api here and the projector beside it; embedded PostgreSQL unless DATABASE_URL."""
     container = bootstrap(Settings())
     generated = ensure_first_admin(container)
+    projector = _spawn_projector(container)
     settings = container.settings
     email = (settings.admin_email or "admin@ledgerdesk.local").casefold()
     if generated:
@@ -39,16 +50,48 @@ def dev(_: argparse.Namespace) -> int:
     try:
         _serve_api(container)
     finally:
+        projector.terminate()
+        projector.wait(timeout=10)
         container.close()
     return 0
 
 
 def serve(args: argparse.Namespace) -> int:
-    """One process of the production shape."""
-    if args.process != "api":
-        print(f"unknown process {args.process!r}; this build serves: api", file=sys.stderr)
-        return 2
-    return dev(args)
+    """One process of the production shape: api or projector."""
+    container = bootstrap(Settings())
+    try:
+        if args.process == "api":
+            ensure_first_admin(container)
+            _serve_api(container)
+        else:
+            runner = container.projector()
+            signal.signal(signal.SIGTERM, lambda *_: runner.stop())
+            signal.signal(signal.SIGINT, lambda *_: runner.stop())
+            runner.run_forever()
+    finally:
+        container.close()
+    return 0
+
+
+def projections_command(args: argparse.Namespace) -> int:
+    """Status (position and lag of each projection) or rebuild <name>."""
+    container = bootstrap(Settings())
+    try:
+        runner = container.projector()
+        if args.action == "rebuild":
+            if not args.name:
+                print("name the projection to rebuild: " + ", ".join(NAMES), file=sys.stderr)
+                return 2
+            position = rebuild(runner, args.name, container.settings.database_schema)
+            print(json.dumps({"rebuilt": args.name, "position": position}))
+            return 0
+        head = container.desk.recorder.max_notification_id() or 0
+        reached = runner.positions.all()
+        print(json.dumps({name: {"position": reached.get(name, 0), "lag": head - reached.get(name, 0)}
+                          for name in NAMES}, indent=2))
+    finally:
+        container.close()
+    return 0
 
 
 def replay(args: argparse.Namespace) -> int:
@@ -71,8 +114,12 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("dev", help=dev.__doc__).set_defaults(run=dev)
     p_serve = sub.add_parser("serve", help=serve.__doc__)
-    p_serve.add_argument("process", choices=["api"])
+    p_serve.add_argument("process", choices=["api", "projector"])
     p_serve.set_defaults(run=serve)
+    p_proj = sub.add_parser("projections", help=projections_command.__doc__)
+    p_proj.add_argument("action", choices=["status", "rebuild"])
+    p_proj.add_argument("name", nargs="?", choices=NAMES)
+    p_proj.set_defaults(run=projections_command)
     p_replay = sub.add_parser("replay", help=replay.__doc__)
     p_replay.add_argument("ticket")
     p_replay.add_argument("--at", help="RFC 3339 time")

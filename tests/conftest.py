@@ -17,6 +17,7 @@ from psycopg.sql import SQL, Identifier
 
 from ledgerdesk.bootstrap import Container, bootstrap, ensure_first_admin
 from ledgerdesk.settings import Settings
+from projections.runner import ProjectionRunner
 
 ADMIN_EMAIL = "admin@example.test"
 ADMIN_PASSWORD = "Correct-Horse-42"
@@ -87,4 +88,15 @@ def server(container: Container) -> Iterator[str]:
         time.sleep(0.02)
     yield f"http://127.0.0.1:{port}"
     srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def projector(container: Container) -> Iterator[ProjectionRunner]:
+    """The projection runner following the store in a background thread, as the projector process does."""
+    runner = container.projector()
+    thread = threading.Thread(target=runner.run_forever, kwargs={"poll_seconds": 0.2}, daemon=True)
+    thread.start()
+    yield runner
+    runner.stop()
     thread.join(timeout=10)

@@ -1,0 +1,1 @@
+"""Read models: PostgreSQL tables filled from the event store's notification log."""

@@ -1,0 +1,83 @@
+"""Search terms: Chinese as overlapping character bigrams, other words lower-cased, phones by suffix.
+
+PostgreSQL's text search has no Chinese parser, and pg_trgm needs three characters, so a
+two-character query like 打印 would find nothing. Each run of CJK characters becomes its
+bigrams (打印机 → 打印, 印机); a query's bigrams must all be present, and the exact
+substring is then rechecked on the stored text, so there are no false positives.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_RUN = re.compile(f"[{_CJK}]+")
+_WORD = re.compile(r"[0-9a-z\u00c0-\u024f]+(?:[._'-][0-9a-z\u00c0-\u024f]+)*")
+_DIGITS = re.compile(r"\d")
+
+
+def _bigrams(run: str) -> Iterable[str]:
+    if len(run) == 1:
+        yield run
+    for i in range(len(run) - 1):
+        yield run[i:i + 2]
+
+
+def text_terms(text: str) -> set[str]:
+    """The terms a piece of free text is found by."""
+    lowered = text.casefold()
+    terms: set[str] = set()
+    for run in _CJK_RUN.findall(lowered):
+        terms.update(_bigrams(run))
+    for word in _WORD.findall(_CJK_RUN.sub(" ", lowered)):
+        terms.add(word)
+        terms.update(part for part in re.split(r"[._'-]", word) if part)
+    return terms
+
+
+def phone_terms(phone: str | None) -> set[str]:
+    """A phone is found by its whole digits and by every suffix of four or more digits."""
+    digits = "".join(_DIGITS.findall(phone or ""))
+    return {"tel" + digits[i:] for i in range(max(0, len(digits) - 3))} if len(digits) >= 4 else set()
+
+
+def email_terms(email: str | None) -> set[str]:
+    if not email:
+        return set()
+    email = email.casefold()
+    return {"mail" + email} | text_terms(email)
+
+
+def number_terms(number: str) -> set[str]:
+    """GD-000123 is found as gd-000123, 000123 and 123."""
+    lowered = number.casefold()
+    digits = lowered.rsplit("-", 1)[-1]
+    return {"no" + lowered, "no" + digits, "no" + digits.lstrip("0")}
+
+
+def _lexeme(term: str, prefix: bool = False) -> str:
+    quoted = "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
+    return quoted + ":*" if prefix else quoted
+
+
+def parse_query(q: str) -> tuple[str | None, list[str]]:
+    """A tsquery for `q` (every part must match) and the CJK substrings to recheck exactly."""
+    lowered = q.casefold().strip()
+    digits = "".join(_DIGITS.findall(lowered))
+    if re.fullmatch(r"[a-z]{1,4}-\d+", lowered):
+        prefix, number = lowered.split("-")
+        return _lexeme(f"no{prefix}-{number.rjust(6, '0')}"), []
+    if re.fullmatch(r"\+?[\d \-()]{4,}", lowered) and len(digits) >= 4:
+        alternatives = [_lexeme("tel" + digits), _lexeme("no" + digits.lstrip("0") or "0"), _lexeme(digits)]
+        return "(" + " | ".join(alternatives) + ")", []
+    if re.fullmatch(r"[^@\s]+@[^@\s]+", lowered):
+        return _lexeme("mail" + lowered), []
+    parts: list[str] = []
+    recheck: list[str] = []
+    for run in _CJK_RUN.findall(lowered):
+        parts.extend(_lexeme(b) for b in dict.fromkeys(_bigrams(run)))
+        recheck.append(run)
+    for word in _WORD.findall(_CJK_RUN.sub(" ", lowered)):
+        parts.append(_lexeme(word, prefix=True))
+    return (" & ".join(parts) if parts else None), recheck

@@ -1,0 +1,121 @@
+"""The kanban board, agent workload and flow stats, from the tickets projection."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query
+from psycopg.sql import SQL
+
+from identity.deps import CurrentActor
+from identity.errors import Forbidden
+from read_api.consistency import ReadModelsDep, TicketsConsistent
+from read_api.ticket_search import LIST_COLUMNS, visibility
+
+router = APIRouter(prefix="/api/v1", tags=["board"])
+
+BOARD_COLUMNS = ("new", "open", "in_progress", "pending", "resolved")
+AGE_BUCKETS = (("under_1d", 0, 1), ("1d_3d", 1, 3), ("3d_7d", 3, 7), ("7d_30d", 7, 30), ("over_30d", 30, None))
+ZONE = ZoneInfo("Asia/Shanghai")
+Id = Annotated[str | None, Query(max_length=100)]
+
+
+def _require_staff_view(role: str) -> None:
+    if role == "customer":
+        raise Forbidden("the board, workload and stats are for staff and auditors")
+
+
+@router.get("/board")
+def board(models: ReadModelsDep, actor: CurrentActor, _: TicketsConsistent, team: Id = None,
+          assignee: Id = None, cards: Annotated[int, Query(ge=0, le=200)] = 50) -> dict[str, Any]:
+    """Kanban columns by status with counts; cards by priority, then due time, then age."""
+    _require_staff_view(actor.role)
+    seen, params = visibility(actor)
+    where = [seen, SQL("status = ANY(%s)")]
+    params = [*params, list(BOARD_COLUMNS)]
+    for column, value in (("team_id", team), ("assignee_id", assignee)):
+        if value is not None:
+            where.append(SQL(f"{column} = %s"))
+            params.append(value)
+    condition = SQL(" AND ").join(where)
+    table = models.table("ticket_summary")
+    columns = SQL(", ").join(SQL(c) for c in LIST_COLUMNS)
+    with models.cursor() as cur:
+        cur.execute(SQL("SELECT status, count(*) AS n FROM {} WHERE {} GROUP BY status").format(table, condition),
+                    params)
+        counts = {row["status"]: row["n"] for row in cur.fetchall()}
+        result = []
+        for status in BOARD_COLUMNS:
+            cur.execute(SQL("SELECT {} FROM {} WHERE {} AND status = %s ORDER BY priority_rank DESC,"
+                            " due_at ASC NULLS LAST, created_at ASC LIMIT %s").format(columns, table, condition),
+                        [*params, status, cards])
+            result.append({"status": status, "count": counts.get(status, 0), "cards": cur.fetchall()})
+    return {"columns": result}
+
+
+@router.get("/workload")
+def workload(models: ReadModelsDep, actor: CurrentActor, _: TicketsConsistent) -> dict[str, Any]:
+    """Open tickets per agent and status."""
+    _require_staff_view(actor.role)
+    with models.cursor() as cur:
+        cur.execute(SQL("SELECT assignee_id, status, tickets FROM {} ORDER BY assignee_id, status")
+                    .format(models.table("agent_workload")))
+        agents: dict[str, dict[str, Any]] = {}
+        for row in cur.fetchall():
+            entry = agents.setdefault(row["assignee_id"], {"assignee_id": row["assignee_id"], "total": 0,
+                                                           "by_status": {}})
+            entry["by_status"][row["status"]] = row["tickets"]
+            entry["total"] += row["tickets"]
+    return {"data": sorted(agents.values(), key=lambda a: (-a["total"], a["assignee_id"]))}
+
+
+@router.get("/stats")
+def stats(models: ReadModelsDep, actor: CurrentActor, _: TicketsConsistent,
+          from_: Annotated[date | None, Query(alias="from")] = None,
+          to: Annotated[date | None, Query()] = None, team: Id = None) -> dict[str, Any]:
+    """Created / resolved / reopened per day and team, response and resolution times, backlog, satisfaction."""
+    _require_staff_view(actor.role)
+    today = datetime.now(ZONE).date()
+    to = to or today
+    from_ = from_ or to - timedelta(days=29)
+    where, params = [SQL("day >= %s AND day <= %s")], [from_, to]
+    if team is not None:
+        where.append(SQL("team_id = %s"))
+        params.append(team)
+    with models.cursor() as cur:
+        cur.execute(SQL("SELECT * FROM {} WHERE {} ORDER BY day, team_id")
+                    .format(models.table("daily_stats"), SQL(" AND ").join(where)), params)
+        days = cur.fetchall()
+        backlog = _backlog(cur, models, team)
+    totals = {k: sum(d[k] for d in days) for k in ("created", "resolved", "reopened", "first_responses",
+                                                   "first_response_seconds", "resolution_seconds", "ratings",
+                                                   "rating_sum")}
+    return {
+        "from": from_, "to": to, "team": team,
+        "days": [{**d, "team_id": d["team_id"] or None} for d in days],
+        "totals": {
+            "created": totals["created"], "resolved": totals["resolved"], "reopened": totals["reopened"],
+            "avg_first_response_minutes": _avg(totals["first_response_seconds"], totals["first_responses"], 60),
+            "avg_resolution_minutes": _avg(totals["resolution_seconds"], totals["resolved"], 60),
+            "avg_satisfaction": _avg(totals["rating_sum"], totals["ratings"], 1),
+        },
+        "backlog_by_age": backlog,
+    }
+
+
+def _avg(total: float, count: int, unit: float) -> float | None:
+    return round(total / count / unit, 2) if count else None
+
+
+def _backlog(cur: Any, models: Any, team: str | None) -> dict[str, int]:
+    cases = SQL(" ").join(
+        SQL("WHEN now() - created_at < interval '{} days' THEN '{}'".format(high, name)) if high else
+        SQL("ELSE '{}'".format(name)) for name, _low, high in AGE_BUCKETS)
+    where = SQL("status = ANY(%s)") + (SQL(" AND team_id = %s") if team is not None else SQL(""))
+    params: list[Any] = [["new", "open", "in_progress", "pending"]] + ([team] if team is not None else [])
+    cur.execute(SQL("SELECT CASE {} END AS bucket, count(*) AS n FROM {} WHERE {} GROUP BY bucket")
+                .format(cases, models.table("ticket_summary"), where), params)
+    found = {row["bucket"]: row["n"] for row in cur.fetchall()}
+    return {name: found.get(name, 0) for name, _low, _high in AGE_BUCKETS}
