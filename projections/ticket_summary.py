@@ -8,7 +8,7 @@ the new rows and the workload and stats deltas in the projection's one transacti
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import datetime
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -32,6 +32,11 @@ SUMMARY_COLUMNS = (
     "updated_at", "first_responded_at", "resolved_at", "closed_at", "due_at", "version", "rating",
     "public_text", "all_text", "state",
 )
+
+
+def _ms(duration: timedelta) -> int:
+    """Durations are summed as whole milliseconds, so sums do not depend on batching."""
+    return round(duration.total_seconds() * 1000)
 
 
 def _searchable(ticket: Ticket) -> tuple[list[str], list[str], str, str]:
@@ -100,8 +105,8 @@ class TicketsProjection:
         cur.execute(SQL(
             "CREATE TABLE IF NOT EXISTS {} (day date NOT NULL, team_id text NOT NULL, created int NOT NULL DEFAULT 0,"
             " resolved int NOT NULL DEFAULT 0, reopened int NOT NULL DEFAULT 0,"
-            " first_responses int NOT NULL DEFAULT 0, first_response_seconds double precision NOT NULL DEFAULT 0,"
-            " resolution_seconds double precision NOT NULL DEFAULT 0, ratings int NOT NULL DEFAULT 0,"
+            " first_responses int NOT NULL DEFAULT 0, first_response_ms bigint NOT NULL DEFAULT 0,"
+            " resolution_ms bigint NOT NULL DEFAULT 0, ratings int NOT NULL DEFAULT 0,"
             " rating_sum int NOT NULL DEFAULT 0, PRIMARY KEY (day, team_id))").format(stats))
         if not exists:
             for definition in ("USING gin (public_terms)", "USING gin (all_terms)", "USING gin (tags)",
@@ -143,7 +148,7 @@ class TicketsProjection:
             counter["created"] += 1
         elif kind == "Resolved":
             counter["resolved"] += 1
-            counter["resolution_seconds"] += (event.timestamp - ticket.created_on).total_seconds()
+            counter["resolution_ms"] += _ms(event.timestamp - ticket.created_on)
         elif kind == "Reopened":
             counter["reopened"] += 1
         elif kind == "Rated":
@@ -151,7 +156,7 @@ class TicketsProjection:
             counter["rating_sum"] += event.score
         elif kind == "CommentAdded" and previous_first_response is None and ticket.first_responded_at:
             counter["first_responses"] += 1
-            counter["first_response_seconds"] += (event.timestamp - ticket.created_on).total_seconds()
+            counter["first_response_ms"] += _ms(event.timestamp - ticket.created_on)
 
     def _write_summaries(self, cur: Cursor, tickets: list[Ticket]) -> None:
         columns = SUMMARY_COLUMNS + ("public_terms", "all_terms")
@@ -181,8 +186,8 @@ class TicketsProjection:
         cur.execute(SQL("DELETE FROM {} WHERE tickets = 0").format(workload))
 
     def _write_stats(self, cur: Cursor, stats: dict[tuple[Any, str], Counter[str]]) -> None:
-        fields = ("created", "resolved", "reopened", "first_responses", "first_response_seconds",
-                  "resolution_seconds", "ratings", "rating_sum")
+        fields = ("created", "resolved", "reopened", "first_responses", "first_response_ms",
+                  "resolution_ms", "ratings", "rating_sum")
         rows = [(day, team, *(counter.get(f, 0) for f in fields)) for (day, team), counter in stats.items()]
         if rows:
             cur.executemany(SQL(

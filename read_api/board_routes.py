@@ -90,15 +90,15 @@ def stats(models: ReadModelsDep, actor: CurrentActor, _: TicketsConsistent,
         days = cur.fetchall()
         backlog = _backlog(cur, models, team)
     totals = {k: sum(d[k] for d in days) for k in ("created", "resolved", "reopened", "first_responses",
-                                                   "first_response_seconds", "resolution_seconds", "ratings",
+                                                   "first_response_ms", "resolution_ms", "ratings",
                                                    "rating_sum")}
     return {
         "from": from_, "to": to, "team": team,
         "days": [{**d, "team_id": d["team_id"] or None} for d in days],
         "totals": {
             "created": totals["created"], "resolved": totals["resolved"], "reopened": totals["reopened"],
-            "avg_first_response_minutes": _avg(totals["first_response_seconds"], totals["first_responses"], 60),
-            "avg_resolution_minutes": _avg(totals["resolution_seconds"], totals["resolved"], 60),
+            "avg_first_response_minutes": _avg(totals["first_response_ms"], totals["first_responses"], 60_000),
+            "avg_resolution_minutes": _avg(totals["resolution_ms"], totals["resolved"], 60_000),
             "avg_satisfaction": _avg(totals["rating_sum"], totals["ratings"], 1),
         },
         "backlog_by_age": backlog,
