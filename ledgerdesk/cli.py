@@ -109,6 +109,21 @@ def replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def demo(args: argparse.Namespace) -> int:
+    """Fill a running instance with realistic tickets through the command API."""
+    from ledgerdesk.demo import Demo
+
+    settings = Settings()
+    login = args.login or settings.admin_email or "admin@ledgerdesk.local"
+    password = args.password or settings.admin_password
+    if not password:
+        print("give --password (or set LEDGERDESK_ADMIN_PASSWORD) for the admin", file=sys.stderr)
+        return 2
+    counts = Demo(args.url, login, password).run(args.tickets)
+    print(json.dumps({"tickets": sum(counts.values()), "by_status": counts}, ensure_ascii=False))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ledgerdesk", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -120,6 +135,12 @@ def main(argv: list[str] | None = None) -> int:
     p_proj.add_argument("action", choices=["status", "rebuild"])
     p_proj.add_argument("name", nargs="?", choices=NAMES)
     p_proj.set_defaults(run=projections_command)
+    p_demo = sub.add_parser("demo", help=demo.__doc__)
+    p_demo.add_argument("--url", default="http://127.0.0.1:8000")
+    p_demo.add_argument("--tickets", type=int, default=300)
+    p_demo.add_argument("--login")
+    p_demo.add_argument("--password")
+    p_demo.set_defaults(run=demo)
     p_replay = sub.add_parser("replay", help=replay.__doc__)
     p_replay.add_argument("ticket")
     p_replay.add_argument("--at", help="RFC 3339 time")
