@@ -4,6 +4,7 @@ COPY pyproject.toml README.md ./
 COPY events ./events
 COPY identity ./identity
 COPY commands ./commands
+COPY projections ./projections
 COPY read_api ./read_api
 COPY ledgerdesk ./ledgerdesk
 RUN pip install --no-cache-dir .

@@ -66,7 +66,7 @@ class AuditProjection:
     def table(self, base: str) -> Any:
         return SQL("{}.{}").format(Identifier(self.schema), Identifier(base + self.suffix))
 
-    def create_tables(self, cur: Cursor) -> None:
+    def create_tables(self, cur: Cursor, *, with_indexes: bool = True) -> None:
         cur.execute("SELECT to_regclass(%s) AS t", (f"{self.schema}.audit_log{self.suffix}",))
         exists = cur.fetchone()["t"] is not None  # type: ignore[index]
         log = self.table("audit_log")
@@ -77,9 +77,12 @@ class AuditProjection:
             " correlation_id text NOT NULL, internal boolean NOT NULL)").format(log))
         cur.execute(SQL("CREATE TABLE IF NOT EXISTS {} (aggregate_id uuid PRIMARY KEY, subject text NOT NULL)")
                     .format(self.table("audit_subjects")))
-        if not exists:
-            for definition in ("(at)", "(actor_id, position)", "(aggregate_id, position)", "(type, position)"):
-                cur.execute(SQL("CREATE INDEX ON {} " + definition).format(log))
+        if with_indexes and not exists:
+            self.create_indexes(cur)
+
+    def create_indexes(self, cur: Cursor) -> None:
+        for definition in ("(at)", "(actor_id, position)", "(aggregate_id, position)", "(type, position)"):
+            cur.execute(SQL("CREATE INDEX ON {} " + definition).format(self.table("audit_log")))
 
     def apply(self, cur: Cursor, events: list[tuple[int, Any]]) -> None:
         events = [(p, e) for p, e in events if type(e).__qualname__.split(".")[0] in ("Ticket", "Account", "Team")]

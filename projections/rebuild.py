@@ -29,9 +29,11 @@ def fill_shadow(runner: ProjectionRunner, name: str, schema: str) -> Projection:
         _drop(cur, schema, shadow.tables, SHADOW)
         runner.positions.lock(cur, shadow.name)
         runner.positions.advance(cur, shadow.name, 0)
-        shadow.create_tables(cur)
+        shadow.create_tables(cur, with_indexes=False)
     while runner.step(shadow, limit=5000):
         pass
+    with runner.recorder.datastore.transaction(commit=True) as cur:
+        shadow.create_indexes(cur)
     return shadow
 
 
