@@ -15,6 +15,9 @@ _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_RUN = re.compile(f"[{_CJK}]+")
 _WORD = re.compile(r"[0-9a-z\u00c0-\u024f]+(?:[._'-][0-9a-z\u00c0-\u024f]+)*")
 _DIGITS = re.compile(r"\d")
+# Tagged terms start with '#', which no word term can: an English prefix query such as
+# 'mail' or 'no' must not match every email or ticket number.
+PHONE, EMAIL, NUMBER = "#tel:", "#mail:", "#no:"
 
 
 def _bigrams(run: str) -> Iterable[str]:
@@ -39,21 +42,21 @@ def text_terms(text: str) -> set[str]:
 def phone_terms(phone: str | None) -> set[str]:
     """A phone is found by its whole digits and by every suffix of four or more digits."""
     digits = "".join(_DIGITS.findall(phone or ""))
-    return {"tel" + digits[i:] for i in range(max(0, len(digits) - 3))} if len(digits) >= 4 else set()
+    return {PHONE + digits[i:] for i in range(max(0, len(digits) - 3))} if len(digits) >= 4 else set()
 
 
 def email_terms(email: str | None) -> set[str]:
     if not email:
         return set()
     email = email.casefold()
-    return {"mail" + email} | text_terms(email)
+    return {EMAIL + email} | text_terms(email)
 
 
 def number_terms(number: str) -> set[str]:
     """GD-000123 is found as gd-000123, 000123 and 123."""
     lowered = number.casefold()
     digits = lowered.rsplit("-", 1)[-1]
-    return {"no" + lowered, "no" + digits, "no" + digits.lstrip("0")}
+    return {NUMBER + lowered, NUMBER + digits, NUMBER + (digits.lstrip("0") or "0")}
 
 
 def _lexeme(term: str, prefix: bool = False) -> str:
@@ -66,13 +69,14 @@ def parse_query(q: str) -> tuple[str | None, list[str]]:
     lowered = q.casefold().strip()
     digits = "".join(_DIGITS.findall(lowered))
     if re.fullmatch(r"[a-z]{1,4}-\d+", lowered):
+        # A ticket number, or a model number of the same shape (HL-2260, BCD-470)
         prefix, number = lowered.split("-")
-        return _lexeme(f"no{prefix}-{number.rjust(6, '0')}"), []
+        return f"({_lexeme(f'{NUMBER}{prefix}-{number.rjust(6, chr(48))}')} | {_lexeme(lowered, prefix=True)})", []
     if re.fullmatch(r"\+?[\d \-()]{4,}", lowered) and len(digits) >= 4:
-        alternatives = [_lexeme("tel" + digits), _lexeme("no" + digits.lstrip("0") or "0"), _lexeme(digits)]
+        alternatives = [_lexeme(PHONE + digits), _lexeme(NUMBER + (digits.lstrip("0") or "0")), _lexeme(digits)]
         return "(" + " | ".join(alternatives) + ")", []
     if re.fullmatch(r"[^@\s]+@[^@\s]+", lowered):
-        return _lexeme("mail" + lowered), []
+        return _lexeme(EMAIL + lowered), []
     parts: list[str] = []
     recheck: list[str] = []
     for run in _CJK_RUN.findall(lowered):

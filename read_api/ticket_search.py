@@ -112,7 +112,7 @@ def search(models: ReadModels, page: SearchPage, reader: Actor) -> dict[str, Any
     if sort == "relevance" and not tsquery:
         sort = "updated"
     terms = "public_terms" if reader.role == "customer" else "all_terms"
-    rank = SQL("ts_rank({}, %s::tsquery)").format(Identifier(terms)) if sort == "relevance" else SQL("0")
+    rank = SQL("ts_rank({}, %s::tsquery)::float8").format(Identifier(terms)) if sort == "relevance" else SQL("0")
     rank_params = [tsquery] if sort == "relevance" else []
     keys = _SORTS[sort]
     inner = SQL("SELECT {cols}, {rank} AS rank FROM {table} WHERE {where}").format(
