@@ -16,7 +16,7 @@ dev: $(STAMP)  ## set up and run everything on 127.0.0.1:8000 (embedded PostgreS
 	$(BIN)/ledgerdesk dev
 
 test: $(STAMP)  ## run the whole test suite
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)  ## write-path benchmark (prints JSON)
 	$(BIN)/python bench/commands.py

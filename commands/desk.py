@@ -97,9 +97,14 @@ class Desk(Ledger):
                     if expected_version is not None:
                         raise VersionConflict("ticket was changed meanwhile") from None
                     continue
-                except BaseException:
+                except DomainError:
+                    # Refusals come before any event is triggered: the cached objects are intact.
                     if any(a.pending_events for a in aggregates):
                         self._forget(ids)
+                    raise
+                except BaseException:
+                    # save() may have changed the cached objects before the database refused.
+                    self._forget(ids)
                     raise
                 position = recordings[-1].notification.id if recordings else None
                 return Receipt(ids[0], aggregates[0].version, position)

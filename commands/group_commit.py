@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from queue import Empty, SimpleQueue
 from typing import TYPE_CHECKING, Any
 
-from eventsourcing.persistence import IntegrityError
 from eventsourcing.postgres import PostgresApplicationRecorder
 
 if TYPE_CHECKING:
@@ -47,6 +46,7 @@ class GroupCommitRecorder(PostgresApplicationRecorder):
         self._start_lock = threading.Lock()
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        kwargs = {key: value for key, value in kwargs.items() if value is not None}  # save() passes tracking=None
         if kwargs or not stored_events:
             return super().insert_events(stored_events, **kwargs)
         self._ensure_writer()
@@ -95,14 +95,11 @@ class GroupCommitRecorder(PostgresApplicationRecorder):
         events = [event for write in batch for event in write.events]
         try:
             ids = super().insert_events(events)
-        except IntegrityError:
-            # Some write in the batch lost a version race: find it by committing each alone.
+        except Exception:  # noqa: BLE001
+            # A write lost a version race (or the batch failed otherwise): commit each
+            # alone, so only the writes that fail on their own are refused.
             for write in batch:
                 self._commit_alone(write)
-            return
-        except BaseException as error:  # noqa: BLE001 - handed to every waiting caller
-            for write in batch:
-                write.finish(error=error)
             return
         offset = 0
         for write in batch:

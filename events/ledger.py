@@ -20,6 +20,9 @@ class Ledger(Application[UUID]):
     """Loads aggregates and their streams; writes belong to the desk that extends it."""
 
     name = "ledgerdesk"
+    # The cache serves the write path: a stale entry can only lead to a version conflict,
+    # which evicts it and retries. Reads that must see other processes' writes use
+    # current_ticket(), which checks the store for newer events.
     env = {
         "AGGREGATE_CACHE_MAXSIZE": "20000",
         "AGGREGATE_CACHE_FASTFORWARD": "n",
@@ -38,6 +41,15 @@ class Ledger(Application[UUID]):
 
     def ticket(self, ticket_id: UUID, version: int | None = None) -> Ticket:
         return self.load(ticket_id, Ticket, version)
+
+    def current_ticket(self, ticket_id: UUID) -> Ticket:
+        """The ticket with every stored event, also those other processes wrote (one indexed query)."""
+        cached = self.cached(ticket_id)
+        if cached is not None:
+            if not any(True for _ in self.events.get(ticket_id, gt=cached.version, limit=1)):
+                return cached
+            self.evict(ticket_id)
+        return self.ticket(ticket_id)
 
     def stream(self, aggregate_id: UUID) -> list[Any]:
         """Every stored event of one aggregate, oldest first."""

@@ -51,7 +51,7 @@ class Ticket(Aggregate):
         self.channel = channel
         self.category = category
         self.tags = list(tags)
-        self.contact = contact
+        self.contact = dict(contact) if contact else None
         self.custom_fields = dict(custom_fields)
         self.customer = dict(customer)
         self.region = region
@@ -213,6 +213,8 @@ class Ticket(Aggregate):
 
     def rate(self, score: int, comment: str, by: Actor) -> None:
         require_transition("rate", self.status)
+        if self.resolved_at is None:
+            raise TicketRuleViolated("only a resolved ticket can be rated", code="ticket.not_resolved")
         if self.rating is not None:
             raise TicketRuleViolated("ticket was already rated", code="ticket.already_rated")
         self.trigger_event(self.Rated, score=score, comment=comment, meta=by.meta())

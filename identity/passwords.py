@@ -49,7 +49,8 @@ def check_strength(password: str, *, login: str = "") -> None:
     lowered = password.casefold()
     if lowered in _COMMON or len(set(password)) < 5:
         raise WeakPassword("password is too common or repetitive")
-    if login and login.split("@")[0].casefold() in lowered:
+    name = login.split("@")[0].casefold()
+    if len(name) >= 4 and name in lowered:
         raise WeakPassword("password must not contain the login name")
     kinds = sum((any(c.islower() for c in password), any(c.isupper() for c in password),
                  any(c.isdigit() for c in password), any(not c.isalnum() for c in password)))

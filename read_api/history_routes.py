@@ -53,7 +53,7 @@ class TicketHistory(BaseModel):
 @router.get("/{ticket_id}/history", response_model=TicketHistory)
 def ticket_history(ticket_id: UUID, ledger: LedgerDep, actor: CurrentActor) -> dict[str, Any]:
     """Every event of the ticket, oldest first: version, type, time, actor and data."""
-    ticket = ledger.ticket(ticket_id)
+    ticket = ledger.current_ticket(ticket_id)
     policy.require_view(actor, ticket)
     return {"id": ticket_id, "number": ticket.number,
             "data": history_entries(ledger.stream(ticket_id), actor)}
@@ -68,7 +68,7 @@ def ticket_state_as_of(
     """The ticket as it is now, or as it was at a time or version (replayed from its events)."""
     if at is not None and version is not None:
         raise BadQuery("give either at or version, not both")
-    current = ledger.ticket(ticket_id)
+    current = ledger.current_ticket(ticket_id)
     policy.require_view(actor, current)
     if version is not None:
         if version > current.version:
