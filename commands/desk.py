@@ -75,7 +75,10 @@ class Desk(Ledger):
             check(tickets[0], tickets[1])
             tickets[0].merge_into(tickets[1], by)
         if source_id == target_id:
-            return self._change([source_id], lambda t: t[0].merge_into(t[0], by), expected_version)
+            def merge_self(tickets: list[Ticket]) -> None:
+                check(tickets[0], tickets[0])
+                tickets[0].merge_into(tickets[0], by)
+            return self._change([source_id], merge_self, expected_version)
         return self._change([source_id, target_id], merge, expected_version)
 
     def _change(self, ids: list[UUID], change: Callable[[list[Any]], None], expected_version: int | None) -> Receipt:

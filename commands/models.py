@@ -10,14 +10,15 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 Priority = Literal["low", "normal", "high", "urgent"]
 Channel = Literal["web", "email", "phone", "wechat", "api"]
 Role = Literal["admin", "supervisor", "agent", "auditor", "customer"]
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
-ShortText = Annotated[str, StringConstraints(max_length=200)]
-LongText = Annotated[str, StringConstraints(max_length=20_000)]
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold U+0000; refuse it at the door
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50, pattern=NO_NUL)]
+ShortText = Annotated[str, StringConstraints(max_length=200, pattern=NO_NUL)]
+LongText = Annotated[str, StringConstraints(max_length=20_000, pattern=NO_NUL)]
 Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254,
                                          pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=32, pattern=r"^\+?[0-9 ()-]{5,31}$")]
-FieldKey = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-FieldValue = Annotated[str, StringConstraints(max_length=2_000)] | int | float | bool | None
+FieldKey = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=NO_NUL)]
+FieldValue = Annotated[str, StringConstraints(max_length=2_000, pattern=NO_NUL)] | int | float | bool | None
 
 
 class Command(BaseModel):
@@ -25,36 +26,36 @@ class Command(BaseModel):
 
 
 class Contact(Command):
-    name: Annotated[str, StringConstraints(max_length=100)] | None = None
+    name: Annotated[str, StringConstraints(max_length=100, pattern=NO_NUL)] | None = None
     phone: Phone | None = None
     email: Email | None = None
 
 
 class Customer(Command):
     organization: ShortText | None = None
-    tier: Annotated[str, StringConstraints(max_length=32)] | None = None
+    tier: Annotated[str, StringConstraints(max_length=32, pattern=NO_NUL)] | None = None
 
 
 class Product(Command):
     name: ShortText | None = None
     model: ShortText | None = None
-    serial_number: Annotated[str, StringConstraints(max_length=100)] | None = None
+    serial_number: Annotated[str, StringConstraints(max_length=100, pattern=NO_NUL)] | None = None
 
 
 class OpenTicket(Command):
     """File a ticket (受理)."""
 
-    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NO_NUL)]
     description: LongText = ""
     priority: Priority = "normal"
     channel: Channel = "web"
-    category: Annotated[str, StringConstraints(max_length=100)] | None = None
+    category: Annotated[str, StringConstraints(max_length=100, pattern=NO_NUL)] | None = None
     tags: Annotated[list[Tag], Field(max_length=20)] = []
     contact: Contact | None = None
     custom_fields: Annotated[dict[FieldKey, FieldValue], Field(max_length=50)] = {}
     customer_id: UUID | None = Field(None, description="Staff filing on a customer's behalf")
     customer: Customer | None = None
-    region: Annotated[str, StringConstraints(max_length=64)] | None = None
+    region: Annotated[str, StringConstraints(max_length=64, pattern=NO_NUL)] | None = None
     product: Product | None = None
     team_id: UUID | None = None
 
@@ -73,7 +74,7 @@ class ResolveTicket(Command):
 
 
 class AddComment(Command):
-    body: Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+    body: Annotated[str, StringConstraints(min_length=1, max_length=20_000, pattern=NO_NUL)]
     public: bool = Field(True, description="false makes an internal note, never shown to the customer")
 
 
@@ -107,20 +108,20 @@ class LinkTicket(Command):
 
 class RateTicket(Command):
     score: Annotated[int, Field(ge=1, le=5)]
-    comment: Annotated[str, StringConstraints(max_length=2_000)] = ""
+    comment: Annotated[str, StringConstraints(max_length=2_000, pattern=NO_NUL)] = ""
 
 
 class FoundTeam(Command):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=NO_NUL)]
 
 
 class RegisterAccount(Command):
     email: Email
     phone: Phone | None = None
-    real_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    real_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=NO_NUL)]
     role: Role
     team_ids: Annotated[list[UUID], Field(max_length=20)] = []
-    password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=NO_NUL)]
 
 
 class Accepted(BaseModel):

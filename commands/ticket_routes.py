@@ -183,7 +183,7 @@ def merge_ticket(ticket_id: UUID, body: MergeTicket, desk: DeskDep, actor: Curre
         policy.require(actor, "merge", target)
     if body.into_id != ticket_id:
         try:
-            desk.ticket(body.into_id)
+            policy.require_view(actor, desk.ticket(body.into_id))
         except NotFound:
             raise UnknownReference(f"ticket {body.into_id} does not exist") from None
     return _accepted(desk.merge_tickets(ticket_id, body.into_id, check, actor, expected_version=version))

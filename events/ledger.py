@@ -45,7 +45,7 @@ class Ledger(Application[UUID]):
     def current_ticket(self, ticket_id: UUID) -> Ticket:
         """The ticket with every stored event, also those other processes wrote (one indexed query)."""
         cached = self.cached(ticket_id)
-        if cached is not None:
+        if isinstance(cached, Ticket):
             if not any(True for _ in self.events.get(ticket_id, gt=cached.version, limit=1)):
                 return cached
             self.evict(ticket_id)

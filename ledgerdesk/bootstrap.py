@@ -71,7 +71,7 @@ def bootstrap(settings: Settings | None = None) -> Container:
     store = CredentialStore(desk.recorder.datastore, token_ttl_seconds=settings.token_ttl_seconds)  # type: ignore[attr-defined]
     store.create_tables()
     passwords = Passwords(time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib)
-    read_models = ReadModels(desk.recorder.datastore)  # type: ignore[attr-defined]
+    read_models = ReadModels(desk.recorder.datastore, desk.recorder.max_notification_id)  # type: ignore[attr-defined]
     read_models.create_tables()
     container = Container(settings=settings, desk=desk, identity=Identity(desk, store, passwords),
                           read_models=read_models, database_url=database_url)

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from psycopg.sql import SQL, Identifier
 
+from projections.ticket_state import without_nul
+
 if TYPE_CHECKING:
     from psycopg import Cursor
 
@@ -49,8 +51,9 @@ def audit_row(position: int, event: Any, subject: str | None) -> tuple[Any, ...]
     meta = getattr(event, "meta", None) or {"actor_id": "system", "actor_role": "system"}
     summary = _SUMMARIES.get(kind, lambda e: kind)(event)
     internal = kind == "Ticket.CommentAdded" and not event.public
-    return (position, event.timestamp, meta["actor_id"], meta["actor_role"], event.originator_id,
-            kind.split(".")[0], subject, kind.split(".")[-1], summary, meta.get("correlation_id", ""), internal)
+    return tuple(without_nul(value) for value in (
+        position, event.timestamp, meta["actor_id"], meta["actor_role"], event.originator_id,
+        kind.split(".")[0], subject, kind.split(".")[-1], summary, meta.get("correlation_id", ""), internal))
 
 
 class AuditProjection:
@@ -95,7 +98,7 @@ class AuditProjection:
             cur.execute(SQL("SELECT aggregate_id, subject FROM {} WHERE aggregate_id = ANY(%s)")
                         .format(self.table("audit_subjects")), (unknown,))
             subjects.update({row["aggregate_id"]: row["subject"] for row in cur.fetchall()})
-        new_subjects = [(e.originator_id, subjects[e.originator_id]) for _, e in events
+        new_subjects = [(e.originator_id, without_nul(subjects[e.originator_id])) for _, e in events
                         if type(e).__qualname__ in _SUBJECTS]
         if new_subjects:
             cur.executemany(SQL("INSERT INTO {} (aggregate_id, subject) VALUES (%s, %s) ON CONFLICT DO NOTHING")

@@ -17,6 +17,17 @@ def dump(ticket: Ticket) -> dict[str, Any]:
     return state
 
 
+def without_nul(value: Any) -> Any:
+    """PostgreSQL text and jsonb cannot hold U+0000: drop it from anything bound for a row."""
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {without_nul(k): without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_nul(v) for v in value]
+    return value
+
+
 def load(state: dict[str, Any]) -> Ticket:
     """A Ticket object with that state, ready for the next event's mutate()."""
     ticket = Ticket.__new__(Ticket)

@@ -67,7 +67,7 @@ def summary_row(ticket: Ticket) -> dict[str, Any]:
         "updated_at": ticket.modified_on, "first_responded_at": ticket.first_responded_at,
         "resolved_at": ticket.resolved_at, "closed_at": ticket.closed_at, "due_at": None,
         "version": ticket.version, "rating": (ticket.rating or {}).get("score"),
-        "public_text": public_text, "all_text": all_text, "state": Jsonb(ticket_state.dump(ticket)),
+        "public_text": public_text, "all_text": all_text, "state": Jsonb(ticket_state.without_nul(ticket_state.dump(ticket))),
         "public_terms": public_terms, "all_terms": all_terms,
     }
 
@@ -168,7 +168,8 @@ class TicketsProjection:
         updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c != "id")
         statement = SQL("INSERT INTO {} (" + ", ".join(columns) + ") VALUES (" + placeholders + ")"
                         " ON CONFLICT (id) DO UPDATE SET " + updates).format(self.table("ticket_summary"))
-        rows = [summary_row(t) for t in tickets]
+        rows = [{k: ticket_state.without_nul(v) if k != "state" else v for k, v in summary_row(t).items()}
+                for t in tickets]
         cur.executemany(statement, [tuple(row[c] for c in columns) for row in rows])
 
     def _write_workload(self, cur: Cursor, before: dict[Any, tuple[str | None, str]],

@@ -13,6 +13,12 @@ from read_api.read_models import ReadModels
 class ProjectionBehind(DomainError):
     code = "projection.behind"
     status = 503
+    headers = {"Retry-After": "1"}
+
+
+class PositionUnknown(DomainError):
+    code = "query.position_unknown"
+    status = 422
 
 
 def read_models(request: Request) -> ReadModels:
@@ -31,6 +37,10 @@ def consistent_after(*projections: str):  # noqa: ANN201 - a dependency factory
         consistent_after: Annotated[int | None, Header(alias="X-Consistent-After", ge=0, le=2**62)] = None,
     ) -> int:
         wanted = max(after or 0, consistent_after or 0)
+        if wanted:
+            head = models.head() or 0
+            if wanted > head:
+                raise PositionUnknown(f"position {wanted} is beyond the event store's last position {head}")
         reached = models.positions.wait_for(list(projections), wanted, models.consistency_timeout if wanted else 0)
         response.headers["X-Projection-Position"] = str(reached)
         if reached < wanted:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -18,8 +18,10 @@ if TYPE_CHECKING:
 class ReadModels:
     """Cursors over the read-model tables, and the projections' positions."""
 
-    def __init__(self, datastore: PostgresDatastore, consistency_timeout: float = 5.0) -> None:
+    def __init__(self, datastore: PostgresDatastore, head: Callable[[], int | None],
+                 consistency_timeout: float = 5.0) -> None:
         self.datastore = datastore
+        self.head = head  # the event store's last position
         self.schema = datastore.schema
         self.positions = Positions(datastore)
         self.consistency_timeout = consistency_timeout

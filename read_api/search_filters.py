@@ -6,7 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-Short = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold U+0000
+Short = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=NO_NUL)]
 Status = Literal["new", "open", "in_progress", "pending", "resolved", "closed", "merged"]
 Priority = Literal["low", "normal", "high", "urgent"]
 
@@ -16,7 +17,7 @@ class SearchFilters(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    q: Annotated[str, StringConstraints(max_length=200)] | None = Field(
+    q: Annotated[str, StringConstraints(max_length=200, pattern=NO_NUL)] | None = Field(
         None, description="Chinese (2+ characters), English words or prefixes, a ticket number, a phone "
                           "(or its last 4+ digits), an email")
     status: Annotated[list[Status], Field(max_length=7)] = []
@@ -41,6 +42,6 @@ class SearchPage(SearchFilters):
 
     sort: Literal["relevance", "created", "updated", "priority"] | None = None
     limit: Annotated[int, Field(ge=1, le=100)] = 20
-    cursor: Annotated[str, StringConstraints(max_length=500)] | None = None
-    view: Annotated[str, StringConstraints(max_length=64)] | None = Field(None, description="A saved view's id")
+    cursor: Annotated[str, StringConstraints(max_length=500, pattern=NO_NUL)] | None = None
+    view: Annotated[str, StringConstraints(max_length=64, pattern=NO_NUL)] | None = Field(None, description="A saved view's id")
     after: Annotated[int, Field(ge=0, le=2**62)] | None = None

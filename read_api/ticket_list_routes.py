@@ -32,7 +32,7 @@ class TicketsPage(BaseModel):
 
 class SaveView(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[^\x00]*$")]
     filters: SearchFilters
 
 

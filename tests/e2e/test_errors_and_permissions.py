@@ -8,8 +8,9 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
+from projections.runner import ProjectionRunner
 from tests.desk_client import (
-    DeskClient, as_admin, assert_problem, file_ticket, history, new_person, new_team, state,
+    STRONG, DeskClient, as_admin, assert_problem, file_ticket, history, new_person, new_team, state,
 )
 
 MIB = 1024 * 1024
@@ -81,8 +82,8 @@ def test_a_deactivated_account_is_locked_out_at_once(desk: Desk, server: str, an
 
     assert_problem(agent.get("/me"), 401, "auth.required")
     assert_problem(agent.post(f"/tickets/{tid}/start"), 401, "auth.required")
-    assert_problem(anonymous.post("/api/v1/auth/login", json={"login": "wang@example.test", "password": "Str0ng-Passw0rd!"}),
-                   401, "auth.bad_credentials")
+    relogin = anonymous.post("/api/v1/auth/login", json={"login": "wang@example.test", "password": STRONG})
+    assert_problem(relogin, 401, "auth.bad_credentials")
     assert state(desk.admin, tid)["status"] == "open"
     assert_problem(desk.admin.post(f"/accounts/{agent.id}/deactivate"), 409, "account.inactive")
     # Nobody can hand the deactivated agent new work.
@@ -174,10 +175,16 @@ def test_unknown_tickets_and_routes_are_404_problems(desk: Desk) -> None:
     assert_problem(desk.admin.post(f"/tickets/{UNKNOWN}/comments", {"body": "在吗"}), 404, "not_found")
     assert_problem(desk.admin.get("/no-such-thing"), 404, "route.not_found")
     assert_problem(desk.admin.http.get("/definitely/not/here"), 404, "route.not_found")
-    # An account id is not a ticket id.
-    assert_problem(desk.admin.get(f"/tickets/{desk.customer.id}/history"), 404, "not_found")
     tid = file_ticket(desk.customer)["id"]
     assert_problem(desk.admin.get(f"/tickets/{tid}/start"), 405, "method.not_allowed")
+
+
+def test_the_id_of_an_account_or_a_team_is_not_a_ticket(desk: Desk) -> None:
+    for reader in (desk.admin, desk.customer, desk.agent):
+        for other_kind in (desk.customer.id, desk.agent.id, desk.printers):
+            for view in ("history", "state"):
+                assert_problem(reader.get(f"/tickets/{other_kind}/{view}"), 404, "not_found")
+            assert_problem(reader.post(f"/tickets/{other_kind}/comments", {"body": "在吗"}), 404, "not_found")
 
 
 # -- customers ---------------------------------------------------------------------------
@@ -309,3 +316,31 @@ def test_merging_into_a_ticket_you_cannot_see_is_answered_as_if_it_did_not_exist
     assert_problem(into_missing, 422, "reference.unknown")
     assert_problem(into_invisible, 422, "reference.unknown")
     assert state(desk.admin, mine)["status"] == "new" and state(desk.admin, elsewhere)["absorbed"] == []
+
+
+# -- hostile text -------------------------------------------------------------------------
+
+
+def test_a_nul_character_in_a_ticket_never_jams_search_for_everyone(desk: Desk, projector: ProjectionRunner) -> None:
+    """PostgreSQL text cannot hold U+0000: refuse it up front (422) or store it safely, never wedge the read side."""
+    attempts = [
+        desk.customer.post("/tickets", {"title": "打印机\u0000无法开机", "description": "按了\u0000没反应"}),
+        desk.customer.post("/tickets", {"title": "打印机无法开机", "tags": ["开机\u0000"],
+                                        "custom_fields": {"型号\u0000": "LJ\u00002200"}}),
+    ]
+    for response in attempts:
+        assert response.status_code < 500, response.text
+        if response.status_code >= 400:
+            assert_problem(response, response.status_code)
+
+    later = file_ticket(desk.other_customer, "扫描仪卡纸")
+    found = desk.other_customer.get("/tickets", params={"q": "扫描仪", "after": later["position"]})
+
+    assert found.status_code == 200, found.text
+    assert [t["id"] for t in found.json()["data"]] == [later["id"]]
+
+
+def test_a_nul_character_in_a_saved_view_is_refused_not_a_500(desk: Desk) -> None:
+    response = desk.customer.post("/views", {"name": "我的工单", "filters": {"q": "打印\u0000"}})
+    assert_problem(response, 422)
+    assert desk.customer.post("/views", {"name": "我的工单", "filters": {"q": "打印"}}).status_code == 201
