@@ -14,14 +14,19 @@ What it does (progress goes to stderr, one JSON document to stdout):
    with a service-desk mix (customers file tickets and reply; agents claim, start,
    reply, add notes, put on hold, resume, resolve), each virtual user working its own
    few tickets, so concurrent commands hit different tickets;
-4. optionally repeats the top level with httpx as the client (to show whether the
-   client is the bottleneck) and once more under py-spy (where the server spends its time);
+4. at the top level: once more with httpx as the client (is the client the bottleneck?),
+   GET /healthz and GET /api/v1/me (the HTTP stack's own floor), and once under
+   ``py-spy record --gil`` (where the server's Python time goes; needs py-spy in the venv);
 5. stops the server by its PID, then measures raw appends in-process: a ``Desk`` built
    with ``eventsourcing_env`` saving one event at a time, with the library's recorder
    and with the group-commit recorder, from one and from several threads;
 6. drops the schemas it made (``--keep-schema`` keeps them).
 
-Only 2xx answers count as commands done; everything else is counted as an error.
+Only 2xx answers count as commands done; everything else is counted as an error. Each
+level reports the CPU used meanwhile by the server, PostgreSQL, the client and everything
+else on the machine (``other_cores``: other people's tests; re-run when it is high, or
+use ``--repeat`` / ``--wait-quiet``). Experiments: ``--server-recorder library``,
+``--api-processes 2``, ``--projector``, ``--client-procs 2``, ``--client httpx``.
 """
 
 from __future__ import annotations
@@ -57,6 +62,9 @@ ADMIN_PASSWORD = "Bench-Passw0rd-42!"
 PERSON_PASSWORD = "Str0ng-Passw0rd!"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 API = "/api/v1"
+EXTRA_PIDS: list[int] = []  # processes beside the server whose CPU is reported (the projector)
+API_PIDS: list[int] = []  # every api process (more than one with --api-processes)
+API_PORTS: list[int] = []
 
 
 def log(*parts: Any) -> None:
@@ -64,6 +72,16 @@ def log(*parts: Any) -> None:
 
 
 # -- machine and CPU accounting ---------------------------------------------------
+
+
+def code_info() -> dict[str, Any]:
+    """Which code was measured: other people edit the tree while benchmarks run."""
+    def git(*cmd: str) -> str:
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            return subprocess.run(["git", *cmd], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout
+        return ""
+    dirty = [line[3:] for line in git("status", "--porcelain").splitlines() if line.strip()]
+    return {"commit": git("rev-parse", "--short", "HEAD").strip(), "uncommitted_paths": dirty}
 
 
 def machine_info(database_url: str | None) -> dict[str, Any]:
@@ -110,9 +128,9 @@ def _proc_ticks(pid: int | str) -> int:
     return int(fields[11]) + int(fields[12])  # utime + stime
 
 
-def _postgres_ticks() -> int:
-    """CPU of every process named postgres on the machine (other users' load included)."""
-    total = 0
+def _postgres_ticks() -> dict[int, int]:
+    """CPU ticks of every process named postgres on the machine, by pid (other users' load included)."""
+    total: dict[int, int] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -124,17 +142,15 @@ def _postgres_ticks() -> int:
         comm = data[data.index(b"(") + 1:data.rindex(b")")]
         if comm.startswith(b"postgres") or comm.startswith(b"postmaster"):
             fields = data[data.rindex(b")") + 2:].split()
-            total += int(fields[11]) + int(fields[12])
+            total[int(entry.name)] = int(fields[11]) + int(fields[12])
     return total
 
 
 def _machine_ticks() -> tuple[int, int]:
-    """(busy, total) jiffies of the whole machine."""
+    """(busy, steal) jiffies of the whole machine; busy excludes idle, iowait and steal."""
     with open("/proc/stat", encoding="ascii") as f:
-        parts = [int(x) for x in f.readline().split()[1:]]
-    idle = parts[3] + (parts[4] if len(parts) > 4 else 0)
-    total = sum(parts[:8])
-    return total - idle, total
+        parts = [int(x) for x in f.readline().split()[1:]] + [0] * 8
+    return sum(parts[:3]) + sum(parts[5:7]), parts[7]
 
 
 @dataclass
@@ -142,34 +158,65 @@ class CpuSnapshot:
     at: float
     server: int
     server_main: int
-    postgres: int
+    postgres: dict[int, int]
     machine_busy: int
+    steal: int = 0
+    others: dict[int, int] = field(default_factory=dict)
 
     @classmethod
-    def take(cls, server_pid: int | None) -> CpuSnapshot:
+    def take(cls, server_pid: int | None, extra_pids: tuple[int, ...] = ()) -> CpuSnapshot:
         server = server_main = 0
-        if server_pid:
+        for pid in API_PIDS or ([server_pid] if server_pid else []):
             with contextlib.suppress(OSError):
-                server = _proc_ticks(server_pid)
-                server_main = _proc_ticks(f"{server_pid}/task/{server_pid}")
-        return cls(time.monotonic(), server, server_main, _postgres_ticks(), _machine_ticks()[0])
+                server += _proc_ticks(pid)
+                server_main += _proc_ticks(f"{pid}/task/{pid}")
+        others = {}
+        for pid in extra_pids:
+            with contextlib.suppress(OSError):
+                others[pid] = _proc_ticks(pid)
+        busy, steal = _machine_ticks()
+        return cls(time.monotonic(), server, server_main, _postgres_ticks(), busy, steal, others)
 
 
 def cpu_between(a: CpuSnapshot, b: CpuSnapshot, client_cpu_s: float, extra_pids_cpu_s: float = 0.0) -> dict[str, float]:
     wall = max(b.at - a.at, 1e-9)
     cores = lambda ticks: round(ticks / CLK_TCK / wall, 3)  # noqa: E731
-    server, pg, busy = cores(b.server - a.server), cores(b.postgres - a.postgres), cores(b.machine_busy - a.machine_busy)
+    # backends that exited between the snapshots are lost: an undercount, never negative
+    pg_ticks = sum(ticks - a.postgres.get(pid, 0) for pid, ticks in b.postgres.items())
+    server, pg, busy = cores(b.server - a.server), cores(pg_ticks), cores(b.machine_busy - a.machine_busy)
     client = round(client_cpu_s / wall, 3)
     extra = round(extra_pids_cpu_s / wall, 3)
+    projector = cores(sum(b.others.get(pid, 0) - t for pid, t in a.others.items()))
     return {
         "server_cores": server,
         "server_event_loop_thread_cores": cores(b.server_main - a.server_main),
         "postgres_cores": pg,
         "client_cores": client,
         **({"profiler_cores": extra} if extra_pids_cpu_s else {}),
+        **({"projector_cores": projector} if a.others else {}),
         "machine_busy_cores": busy,
-        "other_cores": round(max(busy - server - pg - client - extra, 0.0), 3),
+        "steal_cores": cores(b.steal - a.steal),
+        "other_cores": round(max(busy - server - pg - client - extra - projector, 0.0), 3),
     }
+
+
+QUIET = {"max_wait_s": 0.0, "threshold_cores": 0.4}
+
+
+def wait_for_quiet() -> dict[str, float] | None:
+    """With --wait-quiet: wait (bounded) until the machine's other load falls under the threshold."""
+    if QUIET["max_wait_s"] <= 0:
+        return None
+    start = time.monotonic()
+    while True:
+        a = _machine_ticks()[0]
+        time.sleep(2.0)
+        busy = (_machine_ticks()[0] - a) / CLK_TCK / 2.0
+        waited = time.monotonic() - start
+        if busy <= QUIET["threshold_cores"] or waited >= QUIET["max_wait_s"]:
+            if waited > 3:
+                log(f"waited {waited:.0f}s for a quieter machine (busy {busy:.2f} cores)")
+            return {"waited_s": round(waited, 1), "busy_cores_before": round(busy, 2)}
 
 
 # -- the server under test -------------------------------------------------------
@@ -182,11 +229,11 @@ def free_port() -> int:
 
 
 class Server:
-    """`ledgerdesk serve api` as a subprocess; stopped by its PID."""
+    """`ledgerdesk serve api` (or `serve projector`) as a subprocess; stopped by its PID."""
 
     def __init__(self, *, database_url: str | None, data_dir: Path | None, schema: str,
-                 extra_env: dict[str, str], log_path: Path) -> None:
-        self.port = free_port()
+                 extra_env: dict[str, str], log_path: Path, process: str = "api", port: int | None = None) -> None:
+        self.port = port or free_port()
         self.base = f"http://{HOST}:{self.port}"
         env = dict(os.environ)
         env.pop("DATABASE_URL", None)
@@ -202,11 +249,13 @@ class Server:
             "LEDGERDESK_ADMIN_EMAIL": ADMIN_EMAIL,
             "LEDGERDESK_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "PYTHONUNBUFFERED": "1",
+            # so a --server-recorder experiment can name a recorder class in bench/
+            "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p),
             **extra_env,
         })
         script = ROOT / ".venv" / "bin" / "ledgerdesk"
         cmd = [str(script)] if script.exists() else [sys.executable, "-m", "ledgerdesk.cli"]
-        self.cmd = [*cmd, "serve", "api"]
+        self.cmd = [*cmd, "serve", process]
         self.log_path = log_path
         self._log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(self.cmd, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
@@ -371,11 +420,11 @@ class RawConnection:
             self.writer.close()
         self.reader = self.writer = None
 
-    async def post(self, path: str, auth: bytes, body: bytes) -> tuple[int, bytes]:
+    async def post(self, path: str, auth: bytes, body: bytes, method: bytes = b"POST") -> tuple[int, bytes]:
         if self.writer is None:
             await self._connect()
         assert self.reader is not None and self.writer is not None
-        head = b"POST " + path.encode() + b" HTTP/1.1\r\n" + self._host_header + auth
+        head = method + b" " + path.encode() + b" HTTP/1.1\r\n" + self._host_header + auth
         if body:
             head += b"Content-Type: application/json\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n"
         else:
@@ -419,11 +468,11 @@ class HttpxConnection:
     def __init__(self, client: Any) -> None:
         self.client = client
 
-    async def post(self, path: str, auth: bytes, body: bytes) -> tuple[int, bytes]:
-        headers = {"Authorization": auth[len(b"Authorization: "):-2].decode()}
+    async def post(self, path: str, auth: bytes, body: bytes, method: bytes = b"POST") -> tuple[int, bytes]:
+        headers = {"Authorization": auth[len(b"Authorization: "):-2].decode()} if auth else {}
         if body:
             headers["Content-Type"] = "application/json"
-        response = await self.client.post(path, content=body, headers=headers)
+        response = await self.client.request(method.decode(), path, content=body, headers=headers)
         return response.status_code, response.content
 
     def close(self) -> None:
@@ -433,6 +482,7 @@ class HttpxConnection:
 @dataclass
 class ShardConfig:
     port: int
+    ports: list[int]
     workers: int
     worker_offset: int
     client: str
@@ -444,6 +494,7 @@ class ShardConfig:
     measure_to: float
     live_per_worker: int
     seed: int
+    workload: str = "commands"  # or a baseline: "healthz" (GET /healthz), "me" (GET /api/v1/me)
 
 
 @dataclass
@@ -463,6 +514,9 @@ async def _worker(cfg: ShardConfig, index: int, conn: Any, result: ShardResult) 
     live: list[LiveTicket] = []
     kind_index = {k: i for i, k in enumerate(KINDS)}
     clock = time.monotonic
+    if cfg.workload != "commands":
+        await _baseline_worker(cfg, rng, conn, result, agents + customers)
+        return
     while True:
         now = clock()
         if now >= cfg.measure_to:
@@ -501,6 +555,28 @@ async def _worker(cfg: ShardConfig, index: int, conn: Any, result: ShardResult) 
                     result.error_samples.append(f"{kind} {status} {data[:200]!r}")
 
 
+async def _baseline_worker(cfg: ShardConfig, rng: random.Random, conn: Any, result: ShardResult,
+                           auths: list[bytes]) -> None:
+    """GET requests that write nothing: the HTTP stack's own cost, for comparison."""
+    clock = time.monotonic
+    path = "/healthz" if cfg.workload == "healthz" else f"{API}/me"
+    while clock() < cfg.measure_to:
+        auth = b"" if cfg.workload == "healthz" else auths[rng.randrange(len(auths))]
+        t0 = clock()
+        try:
+            async with asyncio.timeout(30):
+                status, data = await conn.post(path, auth, b"", b"GET")
+        except Exception as error:  # noqa: BLE001
+            status, data = 0, repr(error).encode()
+        t1 = clock()
+        if cfg.measure_from <= t1 <= cfg.measure_to:
+            if 200 <= status < 300:
+                result.latencies.append(t1 - t0)
+                result.kinds.append(len(KINDS))
+            else:
+                result.errors[f"{cfg.workload}:{status or 'transport'}"] += 1
+
+
 async def _run_shard_async(cfg: ShardConfig) -> ShardResult:
     result = ShardResult()
     httpx_client = None
@@ -512,7 +588,8 @@ async def _run_shard_async(cfg: ShardConfig) -> ShardResult:
                                                              max_keepalive_connections=cfg.workers))
         conns: list[Any] = [HttpxConnection(httpx_client) for _ in range(cfg.workers)]
     else:
-        conns = [RawConnection(HOST, cfg.port) for _ in range(cfg.workers)]
+        # with several api processes, each virtual user sticks to one (as behind a sticky balancer)
+        conns = [RawConnection(HOST, cfg.ports[(cfg.worker_offset + i) % len(cfg.ports)]) for i in range(cfg.workers)]
     loop = asyncio.get_running_loop()
 
     async def cpu_window() -> None:
@@ -565,14 +642,16 @@ def ms(x: float) -> float:
 
 def run_level(people: dict[str, Any], port: int, server_pid: int, concurrency: int, seconds: float,
               warmup: float, client: str, client_procs: int, live_per_worker: int, seed: int,
-              profiler: dict[str, Any] | None = None) -> dict[str, Any]:
+              profiler: dict[str, Any] | None = None, workload: str = "commands") -> dict[str, Any]:
     """One concurrency level: start, warm up, measure `seconds`, gather."""
     procs = max(1, min(client_procs, concurrency))
+    quiet_before = wait_for_quiet() if profiler is None else None
     start_at = time.monotonic() + (1.5 if procs > 1 else 0.2)
-    base = ShardConfig(port=port, workers=0, worker_offset=0, client=client, team_id=people["team_id"],
+    base = ShardConfig(port=port, ports=list(API_PORTS) or [port], workers=0, worker_offset=0, client=client,
+                       team_id=people["team_id"],
                        agent_tokens=people["agent_tokens"], customer_tokens=people["customer_tokens"],
                        start_at=start_at, measure_from=start_at + warmup, measure_to=start_at + warmup + seconds,
-                       live_per_worker=live_per_worker, seed=seed)
+                       live_per_worker=live_per_worker, seed=seed, workload=workload)
     split = [concurrency // procs + (1 if i < concurrency % procs else 0) for i in range(procs)]
     configs, offset = [], 0
     for n in split:
@@ -584,12 +663,12 @@ def run_level(people: dict[str, Any], port: int, server_pid: int, concurrency: i
 
     def sample() -> None:
         time.sleep(max(base.measure_from - time.monotonic(), 0))
-        snaps["a"] = CpuSnapshot.take(server_pid)
+        snaps["a"] = CpuSnapshot.take(server_pid, tuple(EXTRA_PIDS))
         if profiler:
             with contextlib.suppress(OSError):
                 prof_cpu["a"] = _proc_ticks(profiler["pid"]) / CLK_TCK
         time.sleep(max(base.measure_to - time.monotonic(), 0))
-        snaps["b"] = CpuSnapshot.take(server_pid)
+        snaps["b"] = CpuSnapshot.take(server_pid, tuple(EXTRA_PIDS))
         if profiler:
             with contextlib.suppress(OSError):
                 prof_cpu["b"] = _proc_ticks(profiler["pid"]) / CLK_TCK
@@ -640,7 +719,9 @@ def run_level(people: dict[str, Any], port: int, server_pid: int, concurrency: i
         "errors_by_kind": dict(errors),
         "client": client,
         "client_processes": procs,
-        "by_command": {KINDS[k]: {"count": len(v), "p50_ms": ms(percentile(sorted(v), 50)),
+        **({"workload": workload} if workload != "commands" else {}),
+        "by_command": {(KINDS[k] if k < len(KINDS) else workload): {"count": len(v),
+                                                                    "p50_ms": ms(percentile(sorted(v), 50)),
                                   "p99_ms": ms(percentile(sorted(v), 99))} for k, v in sorted(by_kind.items())},
         "cpu": cpu,
         "client_cpu_us_per_command": round(client_cpu / done * 1e6, 1) if done else None,
@@ -649,6 +730,8 @@ def run_level(people: dict[str, Any], port: int, server_pid: int, concurrency: i
     }
     if samples:
         level["error_samples"] = samples[:5]
+    if quiet_before is not None:
+        level["quiet_wait"] = quiet_before
     return level
 
 
@@ -671,22 +754,26 @@ def _where(path: str) -> str:
 
 
 MARKERS = {  # inclusive share of samples whose stack passes through...
-    "auth: identity.authenticate (token + account lookup)": ("authenticate", "identity/service.py"),
+    "auth: identity.authenticate (token + account lookup)": ("Identity.authenticate", "identity/service.py"),
     "fastapi: request body parsing/validation": ("request_body_to_args", "fastapi/"),
     "fastapi: dependency solving (solve_dependencies)": ("solve_dependencies", "fastapi/"),
     "fastapi: response serialization (serialize_response)": ("serialize_response", "fastapi/"),
     "anyio: run_in_threadpool hand-off": ("run_sync_in_worker_thread", "anyio/"),
-    "desk: change_ticket / open_ticket (command)": ("_change", "commands/desk.py"),
-    "desk: open_ticket": ("open_ticket", "commands/desk.py"),
-    "eventsourcing: Application.save": ("save", "eventsourcing/application.py"),
-    "eventsourcing: Repository.get (load aggregate)": ("get", "eventsourcing/application.py"),
-    "eventsourcing: mapper to_stored_event (serialize event)": ("to_stored_event", "eventsourcing/persistence.py"),
-    "eventsourcing: JSON transcoder encode": ("encode", "eventsourcing/persistence.py"),
-    "group commit: writer thread _commit": ("_commit", "commands/group_commit.py"),
-    "eventsourcing: PostgresApplicationRecorder.insert_events": ("insert_events", "eventsourcing/postgres.py"),
+    "desk: Desk._change (load, change, save)": ("Desk._change", "commands/desk.py"),
+    "desk: open_ticket": ("Desk.open_ticket", "commands/desk.py"),
+    "eventsourcing: Application.save": ("Application.save", "eventsourcing/application.py"),
+    "eventsourcing: Repository.get (load aggregate)": ("Repository.get", "eventsourcing/application.py"),
+    "eventsourcing: mapper to_stored_event (serialize event)": ("Mapper.to_stored_event",
+                                                                "eventsourcing/persistence.py"),
+    "eventsourcing: JSON transcoder encode": ("JSONTranscoder.encode", "eventsourcing/persistence.py"),
+    "group commit: writer thread _commit": ("GroupCommitRecorder._commit", "commands/group_commit.py"),
+    "eventsourcing: PostgresApplicationRecorder.insert_events": ("PostgresApplicationRecorder.insert_events",
+                                                                 "eventsourcing/postgres.py"),
     "psycopg: any": ("", "psycopg/"),
+    "psycopg: Connection.wait (blocked on the server)": ("Connection.wait", "psycopg/"),
+    "psycopg: pipeline (LOCK, NOTIFY, INSERT, COMMIT)": ("Connection.pipeline", "psycopg/"),
     "psycopg_pool: getconn/putconn": ("", "psycopg_pool/"),
-    "ticket numbers: TicketNumbers.next": ("next", "commands/numbering.py"),
+    "ticket numbers: TicketNumbers.next": ("TicketNumbers.next", "commands/numbering.py"),
     "uvicorn/httptools protocol": ("", "uvicorn/protocols/"),
     "starlette middleware/routing": ("", "starlette/"),
     "body limit middleware": ("", "ledgerdesk/body_limit.py"),
@@ -772,14 +859,17 @@ def py_spy_path() -> str | None:
 
 
 def profile_level(people: dict[str, Any], server: Server, concurrency: int, seconds: float, warmup: float,
-                  client_procs: int, live_per_worker: int, out_dir: Path, rate: int) -> dict[str, Any]:
+                  client_procs: int, live_per_worker: int, out_dir: Path, rate: int, mode: str,
+                  keep_dir: Path) -> dict[str, Any]:
+    """One run of the level under py-spy: `gil` samples the GIL holder, `active` every busy thread."""
     spy = py_spy_path()
     if spy is None:
         return {"skipped": "py-spy not found (pip install py-spy into the venv)"}
-    raw = out_dir / "server-profile.txt"
+    raw = out_dir / f"server-profile-{mode}.txt"
     duration = int(warmup + seconds + 3)
     cmd = [spy, "record", "--pid", str(server.pid), "--rate", str(rate), "--duration", str(duration),
-           "--format", "raw", "--threads", "--full-filenames", "--nonblocking", "--output", str(raw)]
+           "--format", "raw", "--threads", "--full-filenames", "--nonblocking", "--output", str(raw),
+           *(["--gil"] if mode == "gil" else [])]
     spy_log = open(out_dir / "py-spy.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(cmd, stdout=spy_log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     time.sleep(1.0)
@@ -797,11 +887,15 @@ def profile_level(people: dict[str, Any], server: Server, concurrency: int, seco
     if not raw.exists():
         return {"skipped": f"py-spy wrote nothing: {(out_dir / 'py-spy.log').read_text(errors='replace')[-500:]}"}
     analysis = analyse_profile(raw)
-    kept = ROOT / "bench" / "last-server-profile.txt"
+    kept = keep_dir / f"server-profile-{mode}.txt"
     with contextlib.suppress(OSError):
+        keep_dir.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(raw, kept)
-    return {"tool": f"py-spy record --rate {rate} --threads --nonblocking (active threads only; idle waits excluded)",
-            "raw_stacks": str(kept), "level_while_profiling": level, **analysis}
+    what = ("only the thread holding the GIL is sampled: where the server's Python time goes" if mode == "gil"
+            else "every thread py-spy sees as running (its idle detection is approximate under --nonblocking)")
+    return {"tool": f"py-spy record --rate {rate} --threads --nonblocking{' --gil' if mode == 'gil' else ''}",
+            "what": what, "raw_stacks": str(kept), "level_while_profiling": _brief(level),
+            **analysis}
 
 
 # -- raw appends in-process --------------------------------------------------------------------------
@@ -813,19 +907,29 @@ except ImportError:  # pragma: no cover - bench run outside the repo
 
 
 class CountingGroupCommitRecorder(_GroupCommitRecorder):  # type: ignore[misc,valid-type]
-    """The group-commit recorder, counting its batches (one integer add per batch)."""
+    """The group-commit recorder, counting its batches (one integer add per batch).
+
+    writer_thread_batches = 0 in a run means every save bypassed the writer thread (as it did
+    until insert_events stopped treating save()'s tracking=None as a reason to write alone).
+    """
 
     batches = 0
     writes = 0
 
     def _commit(self, batch: list[Any]) -> None:
-        type(self).batches += 1
-        type(self).writes += len(batch)
+        CountingGroupCommitRecorder.batches += 1  # on this class, whichever subclass is running
+        CountingGroupCommitRecorder.writes += len(batch)
         super()._commit(batch)
 
 
+RECORDER_TOPICS = {
+    "library": "eventsourcing.postgres:PostgresApplicationRecorder",
+    "group_commit": "bench.commands:CountingGroupCommitRecorder",
+}
+
+
 def raw_append_rate(database_url: str, seconds: float, pool_size: int, modes: list[tuple[str, int]],
-                    keep_schema: bool) -> dict[str, Any]:
+                    keep_schema: bool, repeat: int = 1) -> dict[str, Any]:
     """Events/s saved straight through Desk.save, one event per save, no HTTP."""
     import psycopg
     from psycopg.sql import SQL, Identifier
@@ -835,6 +939,10 @@ def raw_append_rate(database_url: str, seconds: float, pool_size: int, modes: li
     from events.ticket import Ticket
     from ledgerdesk.bootstrap import eventsourcing_env
 
+    import importlib
+
+    # the recorder is resolved from its topic, so count on that module's class (not __main__'s)
+    counting = importlib.import_module("bench.commands").CountingGroupCommitRecorder
     schema = f"bench_raw_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(SQL("CREATE SCHEMA IF NOT EXISTS {}").format(Identifier(schema)))
@@ -848,11 +956,9 @@ def raw_append_rate(database_url: str, seconds: float, pool_size: int, modes: li
     results: dict[str, Any] = {"schema": schema, "pool_size": pool_size, "events_per_save": 1,
                                "workload": "each thread: open a ticket, then add 4 comments, saving after each"}
     try:
-        for recorder, threads in modes:
-            topic = ("eventsourcing.postgres:PostgresApplicationRecorder" if recorder == "library"
-                     else "bench.commands:CountingGroupCommitRecorder")
-            desk = Desk({**env, "APPLICATION_RECORDER_TOPIC": topic})
-            CountingGroupCommitRecorder.batches = CountingGroupCommitRecorder.writes = 0
+        for recorder, threads, _attempt in [(m, t, a) for m, t in modes for a in range(repeat)]:
+            desk = Desk({**env, "APPLICATION_RECORDER_TOPIC": RECORDER_TOPICS[recorder]})
+            counting.batches = counting.writes = 0
             counts = [0] * threads
             lats: list[list[float]] = [[] for _ in range(threads)]
             errors: list[str] = []
@@ -885,6 +991,8 @@ def raw_append_rate(database_url: str, seconds: float, pool_size: int, modes: li
             pool = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
             for t in pool:
                 t.start()
+            wait_for_quiet()
+            before = CpuSnapshot.take(None)
             cpu0, t_start = time.process_time(), time.monotonic()
             stop_at[0] = t_start + seconds
             barrier.wait()
@@ -892,6 +1000,7 @@ def raw_append_rate(database_url: str, seconds: float, pool_size: int, modes: li
                 t.join()
             wall = time.monotonic() - t_start
             cpu = time.process_time() - cpu0
+            machine = cpu_between(before, CpuSnapshot.take(None), cpu)
             close_writer = getattr(desk.recorder, "close_writer", None)
             if close_writer:
                 close_writer()
@@ -900,20 +1009,30 @@ def raw_append_rate(database_url: str, seconds: float, pool_size: int, modes: li
             events = sum(counts)
             key = f"{recorder}_{threads}_thread{'s' if threads > 1 else ''}"
             entry: dict[str, Any] = {
-                "recorder": "eventsourcing PostgresApplicationRecorder" if recorder == "library"
-                else "commands.group_commit.GroupCommitRecorder",
+                "recorder": {"library": "eventsourcing PostgresApplicationRecorder (what Desk would use without "
+                                        "APPLICATION_RECORDER_TOPIC)",
+                             "group_commit": "commands.group_commit.GroupCommitRecorder (Desk's recorder)",
+                             }[recorder],
                 "threads": threads, "events": events, "seconds": round(wall, 2),
                 "events_per_s": round(events / wall, 1),
                 "save_latency_ms": {"p50": ms(percentile(all_lats, 50)), "p99": ms(percentile(all_lats, 99))},
                 "bench_process_cpu_cores": round(cpu / wall, 2),
+                "postgres_cores": machine["postgres_cores"],
+                "other_cores": machine["other_cores"],
             }
-            if recorder == "group_commit" and CountingGroupCommitRecorder.batches:
-                entry["mean_batch_writes"] = round(
-                    CountingGroupCommitRecorder.writes / CountingGroupCommitRecorder.batches, 2)
+            if recorder != "library":
+                entry["writer_thread_batches"] = counting.batches
+                if counting.batches:
+                    entry["mean_batch_writes"] = round(counting.writes / counting.batches, 2)
             if errors:
                 entry["errors"] = errors[:3]
-            results[key] = entry
-            log(f"raw append {key}: {entry['events_per_s']} events/s")
+            log(f"raw append {key}: {entry['events_per_s']} events/s (others used {machine['other_cores']} cores)")
+            previous = results.get(key)
+            runs = [*(previous or {}).get("runs", []), entry["events_per_s"]]
+            if previous is None or entry["events_per_s"] > previous["events_per_s"]:
+                results[key] = entry
+            if repeat > 1:
+                results[key]["runs"] = runs
     finally:
         if not keep_schema:
             with psycopg.connect(database_url, autocommit=True) as conn:
@@ -927,16 +1046,30 @@ def raw_append_rate(database_url: str, seconds: float, pool_size: int, modes: li
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench.commands", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--levels", default="1,8,32", help="concurrency levels, comma-separated")
+    p.add_argument("--levels", default="1,8,32",
+                   help="concurrency levels, comma-separated ('' skips the HTTP runs: raw appends only)")
     p.add_argument("--seconds", type=float, default=10.0, help="measured seconds per level")
+    p.add_argument("--repeat", type=int, default=1,
+                   help="runs per level; the fastest is reported (others' load only slows runs), all are listed")
+    p.add_argument("--wait-quiet", type=float, default=0.0, metavar="SECONDS",
+                   help="before each run, wait up to this long for the machine's load to drop under "
+                        "--quiet-threshold cores (a shared machine: other users' tests)")
+    p.add_argument("--quiet-threshold", type=float, default=0.4)
     p.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds before each level")
     p.add_argument("--client", choices=("raw", "httpx"), default="raw", help="HTTP client for the levels")
     p.add_argument("--client-procs", type=int, default=1, help="client processes to spread the load over")
     p.add_argument("--compare-httpx", action=argparse.BooleanOptionalAction, default=True,
                    help="repeat the top level with httpx as the client")
+    p.add_argument("--baseline", action=argparse.BooleanOptionalAction, default=True,
+                   help="also measure GET /healthz and GET /api/v1/me at the top level (the HTTP stack's floor)")
     p.add_argument("--profile", action=argparse.BooleanOptionalAction, default=True,
                    help="repeat the top level under py-spy and report the server's top costs")
     p.add_argument("--profile-rate", type=int, default=100, help="py-spy samples per second")
+    p.add_argument("--profile-modes", default="gil",
+                   help="py-spy runs, comma-separated: gil (the GIL holder; default) and/or active (every "
+                        "thread py-spy thinks is running; its idle detection is unreliable here)")
+    p.add_argument("--profile-dir", type=Path, default=Path(tempfile.gettempdir()) / "ledgerdesk-bench-profiles",
+                   help="where the raw py-spy stacks are kept (collapsed format, for flamegraph.pl)")
     p.add_argument("--raw", action=argparse.BooleanOptionalAction, default=True,
                    help="measure in-process raw append rates")
     p.add_argument("--raw-seconds", type=float, default=5.0)
@@ -947,6 +1080,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--live-tickets", type=int, default=4, help="tickets each virtual user works at once")
     p.add_argument("--server-env", action="append", default=[], metavar="KEY=VALUE",
                    help="extra environment for the server (e.g. LEDGERDESK_POOL_SIZE=16)")
+    p.add_argument("--server-recorder", choices=("default", *RECORDER_TOPICS), default="default",
+                   help="experiment: run the server with another APPLICATION_RECORDER_TOPIC "
+                        "(library = the eventsourcing recorder, one transaction per command)")
+    p.add_argument("--api-processes", type=int, default=1,
+                   help="experiment: run N `serve api` processes on the same schema, each virtual user sticking "
+                        "to one of them (as behind a sticky load balancer); py-spy and httpx see only the first")
+    p.add_argument("--projector", action=argparse.BooleanOptionalAction, default=False,
+                   help="also run `ledgerdesk serve projector` on the same schema (the production shape), "
+                        "so read models are built while commands are measured")
     p.add_argument("--keep-schema", action="store_true", help="do not drop the bench schemas afterwards")
     p.add_argument("--output", type=Path, help="also write the JSON here")
     return p.parse_args(argv)
@@ -954,6 +1096,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    # SIGTERM (and SIGINT, which a background job ignores) end the run through the finally blocks,
+    # so the server is stopped and the schemas dropped
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    QUIET.update(max_wait_s=args.wait_quiet, threshold_cores=args.quiet_threshold)
     sys.path.insert(0, str(ROOT))
     levels = [int(x) for x in args.levels.split(",") if x.strip()]
     database_url = os.environ.get("DATABASE_URL") or os.environ.get("LEDGERDESK_DATABASE_URL")
@@ -972,38 +1118,74 @@ def main(argv: list[str] | None = None) -> int:
         database_url_for_bench = database_url
     schema = f"bench_{uuid.uuid4().hex[:10]}"
     extra_env = dict(kv.split("=", 1) for kv in args.server_env)
+    if args.server_recorder != "default":
+        extra_env["APPLICATION_RECORDER_TOPIC"] = RECORDER_TOPICS[args.server_recorder]
     out: dict[str, Any] = {
         "benchmark": "ledgerdesk write path (commands over HTTP)",
         "command": " ".join([Path(sys.executable).name, "-m", "bench.commands", *(argv or sys.argv[1:])]),
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "machine": machine_info(database_url_for_bench),
+        "code": code_info(),
         "config": {"database": "DATABASE_URL" if database_url else "embedded PostgreSQL",
                    "schema": schema, "seconds_per_level": args.seconds, "warmup_s": args.warmup,
-                   "client": args.client, "client_processes": args.client_procs,
+                   "client": args.client, "client_processes": args.client_procs, "repeat": args.repeat,
+                   "wait_quiet_s": args.wait_quiet,
                    "agents": args.agents, "customers": args.customers,
                    "live_tickets_per_virtual_user": args.live_tickets, "server_env": extra_env,
+                   "server_recorder": args.server_recorder, "projector": args.projector,
+                   "api_processes": args.api_processes,
                    "mix": "per ticket: create(customer), comment(customer), claim, start, comment(agent), "
                           "[60%: hold, comment(customer), resume], [50%: internal note], resolve"},
     }
-    server = None
+    server = projector = None
+    servers: list[Server] = []  # api processes after the first
     try:
+        if not levels:
+            raise _SkipHttp
         log("starting server in schema", schema)
         server = Server(database_url=database_url, data_dir=data_dir, schema=schema, extra_env=extra_env,
                         log_path=tmp / "server.log")
         out["config"]["server_command"] = " ".join(server.cmd)
         server.wait_healthy()
         log(f"server pid {server.pid} healthy on {server.base}; setting up people")
+        for n in range(1, args.api_processes):
+            more = Server(database_url=database_url, data_dir=data_dir, schema=schema, extra_env=extra_env,
+                          log_path=tmp / f"server{n}.log")
+            servers.append(more)
+            more.wait_healthy()
+            log(f"api process {n + 1}: pid {more.pid} on {more.base}")
+        if args.api_processes > 1:
+            API_PIDS[:] = [s.pid for s in [server, *servers]]
+            API_PORTS[:] = [s.port for s in [server, *servers]]
+            out["config"]["api_pids"] = API_PIDS
+        if args.projector:
+            projector = Server(database_url=database_url, data_dir=data_dir, schema=schema, extra_env=extra_env,
+                               log_path=tmp / "projector.log", process="projector", port=server.port)
+            time.sleep(3)
+            if projector.proc.poll() is not None:
+                raise RuntimeError(f"projector exited with {projector.proc.returncode}:\n{projector.tail()}")
+            EXTRA_PIDS[:] = [projector.pid]
+            out["config"]["projector_command"] = " ".join(projector.cmd)
+            log(f"projector pid {projector.pid} running beside the api")
         t0 = time.monotonic()
         people = set_up_people(server.port, args.agents, args.customers)
         log(f"setup took {time.monotonic() - t0:.1f}s")
         out["levels"] = []
         for level in levels:
-            log(f"level {level}: {args.warmup}s warm-up + {args.seconds}s")
-            result = run_level(people, server.port, server.pid, level, args.seconds, args.warmup, args.client,
-                               args.client_procs, args.live_tickets, seed=level)
-            log(f"level {level}: {result['commands_per_s']} commands/s, p50 {result['latency_ms']['p50']} ms, "
-                f"p99 {result['latency_ms']['p99']} ms, errors {result['errors']}, cpu {result['cpu']}")
-            out["levels"].append(result)
+            runs = []
+            for attempt in range(args.repeat):
+                log(f"level {level} (run {attempt + 1}/{args.repeat}): {args.warmup}s warm-up + {args.seconds}s")
+                result = run_level(people, server.port, server.pid, level, args.seconds, args.warmup, args.client,
+                                   args.client_procs, args.live_tickets, seed=level + 100 * attempt)
+                log(f"level {level}: {result['commands_per_s']} commands/s, p50 {result['latency_ms']['p50']} ms, "
+                    f"p99 {result['latency_ms']['p99']} ms, errors {result['errors']}, cpu {result['cpu']}")
+                runs.append(result)
+            best = max(runs, key=lambda x: x["commands_per_s"])
+            if len(runs) > 1:  # noise from other users of the machine only ever slows a run down
+                best = {**best, "runs": [{"commands_per_s": x["commands_per_s"], "latency_ms": x["latency_ms"],
+                                          "errors": x["errors"], "other_cores": x["cpu"]["other_cores"]}
+                                         for x in runs]}
+            out["levels"].append(best)
         top = max(levels)
         if args.compare_httpx:
             alt = "httpx" if args.client == "raw" else "raw"
@@ -1016,31 +1198,48 @@ def main(argv: list[str] | None = None) -> int:
                 args.client: _brief(out["levels"][-1] if levels[-1] == top else out["levels"][levels.index(top)]),
                 alt: _brief(result),
             }
+        if args.baseline:
+            out["baseline_reads"] = {}
+            for workload in ("healthz", "me"):
+                log(f"baseline GET {workload} at {top}")
+                result = run_level(people, server.port, server.pid, top, min(args.seconds, 5.0), 1.0, args.client,
+                                   args.client_procs, args.live_tickets, seed=7, workload=workload)
+                log(f"baseline {workload}: {result['commands_per_s']} req/s, cpu {result['cpu']}")
+                out["baseline_reads"][workload] = {"concurrency": top, "requests_per_s": result["commands_per_s"],
+                                                   **{k: v for k, v in _brief(result).items()
+                                                      if k != "commands_per_s"}}
         if args.profile:
-            log(f"level {top} again under py-spy")
-            out["profile"] = profile_level(people, server, top, args.seconds, args.warmup, args.client_procs,
-                                           args.live_tickets, tmp, args.profile_rate)
+            out["profile"] = {"concurrency": top}
+            for mode in [m for m in args.profile_modes.split(",") if m]:
+                log(f"level {top} again under py-spy ({mode})")
+                out["profile"][mode] = profile_level(people, server, top, args.seconds, args.warmup,
+                                                     args.client_procs, args.live_tickets, tmp,
+                                                     args.profile_rate, mode, args.profile_dir)
+    except _SkipHttp:
+        log("--levels is empty: no HTTP runs")
     finally:
         if server is not None:
             log("stopping server pid", server.pid)
             server.stop()
             if server.proc.returncode not in (0, -signal.SIGINT, None):
                 log("server exit code", server.proc.returncode, "\n" + server.tail())
+        for more in servers:
+            log("stopping api pid", more.pid)
+            more.stop()
+        if projector is not None:
+            log("stopping projector pid", projector.pid)
+            projector.stop()
+        if not args.raw:
+            _clean_up(args, database_url_for_bench, schema, embedded, tmp)
     if args.raw:
-        modes = [(m.split(":")[0], int(m.split(":")[1])) for m in args.raw_modes.split(",") if m]
-        log("raw append rates:", modes)
-        out["raw_append_rate"] = raw_append_rate(database_url_for_bench, args.raw_seconds, 8, modes,
-                                                 args.keep_schema)
-    if not args.keep_schema:
-        import psycopg
-        from psycopg.sql import SQL, Identifier
-
-        with contextlib.suppress(Exception), psycopg.connect(database_url_for_bench, autocommit=True) as conn:
-            conn.execute(SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(Identifier(schema)))
+        try:
+            modes = [(m.split(":")[0], int(m.split(":")[1])) for m in args.raw_modes.split(",") if m]
+            log("raw append rates:", modes)
+            out["raw_append_rate"] = raw_append_rate(database_url_for_bench, args.raw_seconds, 8, modes,
+                                                     args.keep_schema, args.repeat)
+        finally:
+            _clean_up(args, database_url_for_bench, schema, embedded, tmp)
     out["machine"]["loadavg_at_end"] = list(os.getloadavg())
-    if embedded is not None:
-        embedded.cleanup()
-    shutil.rmtree(tmp, ignore_errors=True)
     text = json.dumps(out, ensure_ascii=False, indent=2)
     if args.output:
         args.output.write_text(text + "\n", encoding="utf-8")
@@ -1048,8 +1247,26 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+class _SkipHttp(Exception):
+    """--levels '' : only the in-process raw append measurement."""
+
+
+def _clean_up(args: argparse.Namespace, database_url: str, schema: str, embedded: Any, tmp: Path) -> None:
+    """Drop the bench schema, stop the embedded PostgreSQL, remove the temporary folder."""
+    if not args.keep_schema:
+        import psycopg
+        from psycopg.sql import SQL, Identifier
+
+        with contextlib.suppress(Exception), psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute(SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(Identifier(schema)))
+    if embedded is not None:
+        embedded.cleanup()
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
 def _brief(level: dict[str, Any]) -> dict[str, Any]:
-    return {k: level[k] for k in ("commands_per_s", "latency_ms", "errors", "cpu", "client_cpu_us_per_command")}
+    return {k: level[k] for k in ("commands_per_s", "latency_ms", "errors", "cpu", "client_cpu_us_per_command",
+                                  "server_cpu_ms_per_command", "postgres_cpu_ms_per_command")}
 
 
 if __name__ == "__main__":
