@@ -40,7 +40,9 @@ class SearchFilters(BaseModel):
 class SearchPage(SearchFilters):
     """Filters plus ordering and a page."""
 
-    sort: Literal["relevance", "created", "updated", "priority"] | None = None
+    sort: Literal["relevance", "created", "updated", "priority"] | None = Field(
+        None, description="updated (the default), created, priority, or relevance (among the 1,000 most recently "
+                          "updated matches)")
     limit: Annotated[int, Field(ge=1, le=100)] = 20
     cursor: Annotated[str, StringConstraints(max_length=500, pattern=NO_NUL)] | None = None
     view: Annotated[str, StringConstraints(max_length=64, pattern=NO_NUL)] | None = Field(None, description="A saved view's id")

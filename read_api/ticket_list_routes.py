@@ -9,7 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from psycopg.sql import SQL
 from psycopg.types.json import Jsonb
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from events.errors import DomainError, NotFound
 from identity import policy
@@ -28,6 +28,7 @@ class TicketsPage(BaseModel):
     data: list[dict[str, Any]]
     next_cursor: str | None
     facets: dict[str, dict[str, int]]
+    facets_complete: bool = Field(description="false when there were so many matches that facets count a sample")
 
 
 class SaveView(BaseModel):
