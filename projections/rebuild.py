@@ -34,6 +34,8 @@ def fill_shadow(runner: ProjectionRunner, name: str, schema: str) -> Projection:
         pass
     with runner.recorder.datastore.transaction(commit=True) as cur:
         shadow.create_indexes(cur)
+        for table in shadow.tables:  # fresh statistics, or the first queries plan blind
+            cur.execute(SQL("ANALYZE {}.{}").format(Identifier(schema), Identifier(table + SHADOW)))
     return shadow
 
 
