@@ -64,13 +64,6 @@ def _lexeme(term: str, prefix: bool = False) -> str:
     return quoted + ":*" if prefix else quoted
 
 
-def names_one_thing(q: str) -> bool:
-    """A ticket number, phone or email: few tickets match, so the index on terms should lead."""
-    lowered = q.casefold().strip()
-    return bool(re.fullmatch(r"[a-z]{1,4}-\d+", lowered) or re.fullmatch(r"[^@\s]+@[^@\s]+", lowered)
-                or (re.fullmatch(r"\+?[\d \-()]{4,}", lowered) and len(_DIGITS.findall(lowered)) >= 4))
-
-
 def parse_query(q: str) -> tuple[str | None, list[str]]:
     """A tsquery for `q` (every part must match) and the CJK substrings to recheck exactly."""
     lowered = q.casefold().strip()

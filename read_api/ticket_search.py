@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from psycopg.sql import SQL, Composable, Composed, Identifier
 
 from events.errors import DomainError
-from projections.search_terms import names_one_thing, parse_query
+from projections.search_terms import parse_query
 from read_api.search_filters import SearchFilters, SearchPage
 
 if TYPE_CHECKING:
@@ -116,40 +116,50 @@ def search(models: ReadModels, page: SearchPage, reader: Actor) -> dict[str, Any
     if sort == "relevance" and not tsquery:
         sort = "updated"
     keys = _SORTS[sort]
-    columns = SQL(", ").join(Identifier(c) for c in LIST_COLUMNS) + SQL(", priority_rank")
     table = models.table("ticket_summary")
-    if sort == "relevance":
-        # Ranking every match of a common word (打印 matches a fifth of a million tickets)
-        # costs seconds; rank a recent window instead.
-        terms = "public_terms" if reader.role == "customer" else "all_terms"
-        inner = SQL("SELECT {cols}, ts_rank({terms}, %s::tsquery)::float8 AS rank FROM {table} WHERE {where}"
-                    " ORDER BY updated_at DESC LIMIT %s").format(cols=columns, terms=Identifier(terms),
-                                                                 table=table, where=where)
-        query_params: list[Any] = [tsquery, *params, RELEVANCE_WINDOW]
-    else:
-        inner = SQL("SELECT {cols} FROM {table} WHERE {where}").format(cols=columns, table=table, where=where)
-        if page.q and names_one_thing(page.q):
-            # The planner misjudges how rare a number or phone is and walks the whole
-            # updated_at index (seconds at a million tickets); OFFSET 0 makes it find the
-            # few matches through the terms index first, then sort them.
-            inner += SQL(" OFFSET 0")
-        query_params = list(params)
-    query = SQL("SELECT * FROM ({inner}) AS matched").format(inner=inner)
-    if page.cursor:
-        query += SQL(" WHERE ({}) < ({})").format(SQL(", ").join(Identifier(k) for k in keys),
-                                                SQL(", ").join(SQL("%s") for _ in keys))
-        query_params += _decode_cursor(page.cursor, sort)
-    query += SQL(" ORDER BY {} LIMIT %s").format(SQL(", ").join(SQL("{} DESC").format(Identifier(k)) for k in keys))
-    query_params.append(page.limit + 1)
     with models.cursor() as cur:
+        facets, complete = _facets(cur, table, where, params)
+        base, query_params = _matches(table, where, params, reader, tsquery if sort == "relevance" else None,
+                                      few=complete)
+        if sort == "relevance":
+            # Ranking every match of a common word (维修 matches a fifth of a million tickets)
+            # costs seconds; rank a recent window instead.
+            base = SQL("SELECT * FROM ({}) AS b ORDER BY updated_at DESC LIMIT %s").format(base)
+            query_params.append(RELEVANCE_WINDOW)
+        query = SQL("SELECT * FROM ({}) AS matched").format(base)
+        if page.cursor:
+            query += SQL(" WHERE ({}) < ({})").format(SQL(", ").join(Identifier(k) for k in keys),
+                                                    SQL(", ").join(SQL("%s") for _ in keys))
+            query_params += _decode_cursor(page.cursor, sort)
+        query += SQL(" ORDER BY {} LIMIT %s").format(
+            SQL(", ").join(SQL("{} DESC").format(Identifier(k)) for k in keys))
+        query_params.append(page.limit + 1)
         cur.execute(query, query_params)
         rows = cur.fetchall()
-        facets, complete = _facets(cur, table, where, params)
     more = len(rows) > page.limit
     rows = rows[:page.limit]
     next_cursor = _encode_cursor([rows[-1][k] for k in keys]) if more and rows else None
     data = [{c: row[c] for c in LIST_COLUMNS} for row in rows]
     return {"data": data, "next_cursor": next_cursor, "facets": facets, "facets_complete": complete}
+
+
+def _matches(table: Composable, where: Composed, params: list[Any], reader: Actor, rank_by: str | None,
+             few: bool) -> tuple[Composed, list[Any]]:
+    """The matching rows with their sort keys (and rank, when ranking).
+
+    With few matches (the facet sample held them all) OFFSET 0 makes PostgreSQL find them
+    through the terms index and sort them, instead of walking the whole updated_at index
+    hoping to meet them early, which the planner does when it misjudges a rare term
+    (a ticket number took 3.5 s at a million tickets).
+    """
+    columns = SQL(", ").join(Identifier(c) for c in LIST_COLUMNS) + SQL(", priority_rank")
+    query_params = list(params)
+    if rank_by is not None:
+        terms = "public_terms" if reader.role == "customer" else "all_terms"
+        columns += SQL(", ts_rank({}, %s::tsquery)::float8 AS rank").format(Identifier(terms))
+        query_params.insert(0, rank_by)
+    base = SQL("SELECT {} FROM {} WHERE {}").format(columns, table, where)
+    return (base + SQL(" OFFSET 0") if few else base), query_params
 
 
 def _facets(cur: Any, table: Composable, where: Composed, params: list[Any]) -> tuple[dict[str, dict[str, int]], bool]:
