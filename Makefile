@@ -19,7 +19,7 @@ test: $(STAMP)  ## run the whole test suite
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)  ## write-path benchmark (prints JSON)
-	$(BIN)/python bench/commands.py
+	$(BIN)/python -m bench.commands
 
 clean:
 	rm -rf $(VENV) var

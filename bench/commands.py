@@ -38,7 +38,6 @@ import http.client
 import json
 import multiprocessing
 import os
-import platform
 import random
 import re
 import shutil
@@ -54,6 +53,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from bench.machine import host_info
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -85,24 +86,7 @@ def code_info() -> dict[str, Any]:
 
 
 def machine_info(database_url: str | None) -> dict[str, Any]:
-    cpu_model = ""
-    with contextlib.suppress(OSError), open("/proc/cpuinfo", encoding="utf-8") as f:
-        for line in f:
-            if line.startswith("model name"):
-                cpu_model = line.split(":", 1)[1].strip()
-                break
-    mem_gib = None
-    with contextlib.suppress(OSError, ValueError), open("/proc/meminfo", encoding="utf-8") as f:
-        mem_gib = round(int(f.readline().split()[1]) / 1024 / 1024, 1)
-    info: dict[str, Any] = {
-        "nproc": os.cpu_count(),
-        "cpu_model": cpu_model,
-        "memory_gib": mem_gib,
-        "python": platform.python_version(),
-        "python_implementation": platform.python_implementation(),
-        "kernel": platform.release(),
-        "loadavg_at_start": list(os.getloadavg()),
-    }
+    info = host_info()
     if database_url:
         info["postgresql"] = postgres_info(database_url)
     return info

@@ -47,7 +47,6 @@ import io
 import json
 import multiprocessing
 import os
-import platform
 import pstats
 import random
 import re
@@ -63,6 +62,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
+
+from bench.machine import host_info
 
 ROOT = Path(__file__).resolve().parent.parent
 UTC = timezone.utc
@@ -480,15 +481,6 @@ def proc_cpu_seconds(pid: int) -> float:
 def machine_info(database_url: str) -> dict[str, Any]:
     import psycopg
 
-    cpu_model = ""
-    with contextlib.suppress(OSError), open("/proc/cpuinfo", encoding="utf-8") as f:
-        for line in f:
-            if line.startswith("model name"):
-                cpu_model = line.split(":", 1)[1].strip()
-                break
-    mem_gib = None
-    with contextlib.suppress(OSError, ValueError), open("/proc/meminfo", encoding="utf-8") as f:
-        mem_gib = round(int(f.readline().split()[1]) / 1024 / 1024, 1)
     pg: dict[str, Any] = {}
     with psycopg.connect(database_url, autocommit=True) as conn:
         pg["version"] = conn.execute("SELECT version()").fetchone()[0]  # type: ignore[index]
@@ -502,9 +494,7 @@ def machine_info(database_url: str) -> dict[str, Any]:
             return subprocess.run(["git", *cmd], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
         git = {"commit": run("rev-parse", "--short", "HEAD"),
                "uncommitted_paths": [ln[3:] for ln in run("status", "--porcelain").splitlines() if ln.strip()]}
-    return {"nproc": os.cpu_count(), "cpu_model": cpu_model, "memory_gib": mem_gib,
-            "python": platform.python_version(), "kernel": platform.release(), "postgresql": pg,
-            "loadavg_at_start": list(os.getloadavg()), "code": git}
+    return {**host_info(), "postgresql": pg, "code": git}
 
 
 def busy_processes() -> list[str]:
