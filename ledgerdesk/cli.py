@@ -8,13 +8,27 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from uuid import UUID
 
+from events.actor import Actor
 from ledgerdesk.bootstrap import Container, bootstrap, ensure_first_admin
 from ledgerdesk.settings import Settings
 from projections.rebuild import rebuild
 from projections.registry import NAMES
+from read_api.ticket_views import ticket_state
+
+
+@contextmanager
+def _wired() -> Iterator[Container]:
+    """The container for one command's run, closed however the command ends."""
+    container = bootstrap(Settings())
+    try:
+        yield container
+    finally:
+        container.close()
 
 
 def _serve_api(container: Container) -> None:
@@ -58,8 +72,7 @@ def dev(_: argparse.Namespace) -> int:
 
 def serve(args: argparse.Namespace) -> int:
     """One process of the production shape: api or projector."""
-    container = bootstrap(Settings())
-    try:
+    with _wired() as container:
         if args.process == "api":
             ensure_first_admin(container)
             _serve_api(container)
@@ -68,15 +81,12 @@ def serve(args: argparse.Namespace) -> int:
             signal.signal(signal.SIGTERM, lambda *_: runner.stop())
             signal.signal(signal.SIGINT, lambda *_: runner.stop())
             runner.run_forever()
-    finally:
-        container.close()
     return 0
 
 
 def projections_command(args: argparse.Namespace) -> int:
     """Status (position and lag of each projection) or rebuild <name>."""
-    container = bootstrap(Settings())
-    try:
+    with _wired() as container:
         runner = container.projector()
         if args.action == "rebuild":
             if not args.name:
@@ -89,23 +99,15 @@ def projections_command(args: argparse.Namespace) -> int:
         reached = runner.positions.all()
         print(json.dumps({name: {"position": reached.get(name, 0), "lag": head - reached.get(name, 0)}
                           for name in NAMES}, indent=2))
-    finally:
-        container.close()
     return 0
 
 
 def replay(args: argparse.Namespace) -> int:
     """Print a ticket as it was at a moment, replayed from its events."""
-    container = bootstrap(Settings())
-    try:
+    with _wired() as container:
         ticket = (container.desk.ticket_as_of(UUID(args.ticket), datetime.fromisoformat(args.at))
-                  if args.at else container.desk.ticket(UUID(args.ticket)))
-        from events.actor import Actor
-        from read_api.ticket_views import ticket_state
-
+                  if args.at else container.desk.current_ticket(UUID(args.ticket)))
         print(json.dumps(ticket_state(ticket, Actor.system("replay")), ensure_ascii=False, indent=2))
-    finally:
-        container.close()
     return 0
 
 
