@@ -16,17 +16,15 @@ What it does (progress on stderr, one JSON document on stdout, and in ``--output
    timing the shadow fill (events/s), each index build, and the switch-over separately; then
    ``VACUUM (ANALYZE)`` of the read-model tables (the steady state autovacuum reaches) — timed;
 3. profile (``--profile-batches``): a few fill batches of each projection under cProfile;
-4. index experiment (``--index-experiment 1GB``, off by default): the GIN ``all_terms`` index built
-   once more with a larger maintenance_work_mem (it made no difference on PostgreSQL 15);
-5. search: ``read_api.ticket_search.search`` called in-process, each query a fresh call, after a
+4. search: ``read_api.ticket_search.search`` called in-process, each query a fresh call, after a
    warm-up, for admin / agent (team-scoped) / customer readers, without and with filters; per
    statement timings (page query, status/priority facets, tag facets); EXPLAIN (ANALYZE, BUFFERS)
-   of the slowest calls; then "alternatives": the heaviest query shapes through search() and through
-   candidate rewrites (one-pass facets, capped facets, bounded ranking, no recheck, a narrow copy);
-6. http: board, workload, stats and a search sample through the FastAPI app in-process
+   of the slowest calls (the "alternatives" phase that compared rewrites of the old one-table layout
+   is gone with that layout; its findings are in bench/RESULTS.md);
+5. http: board, workload, stats and a search sample through the FastAPI app in-process
    (TestClient, auth dependency overridden), and a search sample over real HTTP against a
    ``ledgerdesk serve api`` subprocess (signed in as the first admin);
-7. lag: a projector subprocess follows the store (``--lag-projector cli`` runs ``ledgerdesk serve
+6. lag: a projector subprocess follows the store (``--lag-projector cli`` runs ``ledgerdesk serve
    projector``; the default ``timed`` runs the same ``ProjectionRunner.run_forever`` with each batch
    timed) while a paced open-loop writer issues ``--lag-rate`` commands/s (comments, status changes,
    creates) through ``desk.change_ticket`` / ``desk.open_ticket`` for ``--lag-seconds``; a poller
@@ -512,8 +510,6 @@ def busy_processes() -> list[str]:
 def timed_rebuild(container: Any, name: str, schema: str) -> dict[str, Any]:
     """rebuild(runner, name, schema) with the fill, each index and the switch timed apart."""
     import projections.rebuild as rebuild_module
-    from projections.audit_log import AuditProjection
-    from projections.ticket_summary import TicketsProjection
 
     runner = container.projector()
     head = container.desk.recorder.max_notification_id() or 0
@@ -522,7 +518,7 @@ def timed_rebuild(container: Any, name: str, schema: str) -> dict[str, Any]:
     marks: dict[str, float] = {}
     original_step = runner.step
     original_fill = rebuild_module.fill_shadow
-    originals = {cls: cls.create_indexes for cls in (TicketsProjection, AuditProjection)}
+    original_build = rebuild_module._build_indexes
 
     def step(projection: Any, limit: int | None = None) -> int:
         t0 = time.perf_counter()
@@ -532,23 +528,19 @@ def timed_rebuild(container: Any, name: str, schema: str) -> dict[str, Any]:
 
     def fill(*a: Any, **k: Any) -> Any:
         t0 = time.perf_counter()
-        shadow = original_fill(*a, **k)
+        shadow = original_fill(*a, index_timings=indexes, **k)
         marks["fill_shadow"] = time.perf_counter() - t0
         return shadow
 
-    def make_indexer(cls: Any) -> Any:
-        def create_indexes(self: Any, cur: Any) -> None:
-            sink: list[tuple[Any, Any, float]] = []
-            t0 = time.perf_counter()
-            originals[cls](self, StatementLog(cur, sink))
-            marks["indexes"] = time.perf_counter() - t0
-            indexes.extend((re.sub(r"^CREATE INDEX ON \S+ (USING )?", "", sql_text(q, cur)), s) for q, _, s in sink)
-        return create_indexes
+    def build(*a: Any, **k: Any) -> Any:
+        t0 = time.perf_counter()
+        timings = original_build(*a, **k)
+        marks["indexes"] = time.perf_counter() - t0
+        return timings
 
     runner.step = step  # type: ignore[method-assign]
     rebuild_module.fill_shadow = fill
-    for cls in originals:
-        cls.create_indexes = make_indexer(cls)  # type: ignore[method-assign]
+    rebuild_module._build_indexes = build
     try:
         t0 = time.perf_counter()
         position = rebuild_module.rebuild(runner, name, schema)
@@ -556,8 +548,7 @@ def timed_rebuild(container: Any, name: str, schema: str) -> dict[str, Any]:
     finally:
         runner.step = original_step  # type: ignore[method-assign]
         rebuild_module.fill_shadow = original_fill
-        for cls, method in originals.items():
-            cls.create_indexes = method  # type: ignore[method-assign]
+        rebuild_module._build_indexes = original_build
     applied = sum(n for _, n in steps)
     fill_seconds = sum(s for s, _ in steps)
     tenth = max(1, len(steps) // 10)
@@ -574,13 +565,15 @@ def timed_rebuild(container: Any, name: str, schema: str) -> dict[str, Any]:
         "fill_events_per_second": round(applied / fill_seconds) if fill_seconds else None,
         "overall_events_per_second": round(applied / total) if total else None,
         "fill_rate_first_tenth": rate(first), "fill_rate_last_tenth": rate(last),
-        "batches": len(steps), "indexes": [{"index": d, "seconds": round(s, 2)} for d, s in indexes],
+        "batches": len(steps), "index_workers": rebuild_module.INDEX_WORKERS,
+        "indexes": [{"index": re.sub(r'^CREATE INDEX ON \S+ (USING )?', "", d), "seconds": round(s, 2)}
+                    for d, s in indexes],
         "loadavg_after": list(os.getloadavg()),
     }
 
 
 def vacuum_analyze(database_url: str, schema: str, tables: tuple[str, ...] = (
-        "ticket_summary", "audit_log", "audit_subjects", "daily_stats", "agent_workload")) -> dict[str, float]:
+        "ticket_summary", "ticket_search", "audit_log", "audit_subjects", "daily_stats", "agent_workload")) -> dict[str, float]:
     import psycopg
 
     out = {}
@@ -646,19 +639,6 @@ def profile_fill(container: Any, schema: str, name: str, batches: int) -> dict[s
                     "cumulative_s": round(ct, 3)})
     return {"events": moved, "seconds": round(seconds, 2), "events_per_second": round(moved / seconds),
             "top_by_self_time": top}
-
-
-def index_experiment(database_url: str, schema: str, memory: str) -> dict[str, Any]:
-    """The GIN index on all_terms built once more, with a larger maintenance_work_mem."""
-    import psycopg
-
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute(f"SET maintenance_work_mem = '{memory}'")
-        t0 = time.perf_counter()
-        conn.execute(f'CREATE INDEX bench_gin_probe ON "{schema}".ticket_summary USING gin (all_terms)')
-        seconds = time.perf_counter() - t0
-        conn.execute(f'DROP INDEX "{schema}".bench_gin_probe')
-    return {"index": "gin (all_terms)", "maintenance_work_mem": memory, "seconds": round(seconds, 2)}
 
 
 # -- search ------------------------------------------------------------------------------------
@@ -833,150 +813,6 @@ def explain_slowest(container: Any, calls: list[dict[str, Any]], how_many: int) 
         if len(out) >= how_many:
             break
     return out
-
-
-# -- what would make the slow searches fast: the same queries, rewritten ---------------------
-
-
-def run_alternatives(args: argparse.Namespace, container: Any, schema: str, values: dict[str, Any]) -> dict[str, Any]:
-    """Heavy query shapes through search() and through candidate rewrites, on the same data.
-
-    baseline              search() as shipped: page (ts_rank sort) + status/priority facets + tag facets
-    facets_one_pass       both facets from one GROUP BY status, priority, tags (folded in Python)
-    facets_capped_5000    facets over the first 5,000 matches only (flagged approximate)
-    page_no_rank          the page ordered by updated_at (index order) instead of ts_rank over every match
-    page_rank_recent_1000 ts_rank only over the 1,000 most recently updated matches
-    page_no_like          the page without the LIKE recheck (exact anyway for a 2-character CJK query)
-    narrow_*              page + one-pass facets on a copy of ticket_summary without state/public_text/all_text
-    """
-    from psycopg.sql import SQL, Identifier
-
-    from events.actor import Actor
-    from read_api.search_filters import SearchPage
-    from read_api.ticket_search import LIST_COLUMNS, search, where_clause
-
-    team = values["teams"][0][0]
-    world = World(args.seed, args.tickets, values["team_ids"])
-    agent_team = values["teams"][len(values["teams"]) // 2][0]
-    admin = Actor("bench-admin", "admin")
-    agent = Actor(world.agents[agent_team][0], "agent", team_ids=(agent_team,))
-    cases = [
-        ("admin zh2 维修", admin, SearchPage(q="维修")),
-        ("admin zh2 开机", admin, SearchPage(q="开机")),
-        ("admin en_word screen", admin, SearchPage(q="screen")),
-        ("admin zh4 无法开机 + priority high", admin, SearchPage(q="无法开机", priority=["high", "urgent"])),
-        ("admin no_q team", admin, SearchPage(team=team)),
-        ("admin no_q priority high", admin, SearchPage(priority=["high", "urgent"])),
-        ("agent zh2 开机", agent, SearchPage(q="开机")),
-        ("agent no_q priority high", agent, SearchPage(priority=["high", "urgent"])),
-    ]
-    models = container.read_models
-    table = models.table("ticket_summary")
-    cols = SQL(", ").join(Identifier(c) for c in LIST_COLUMNS)
-    repeats = args.alternative_repeats
-
-    def timed(fn: Any) -> float:
-        fn()
-        best = []
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            fn()
-            best.append(time.perf_counter() - t0)
-        return round(pct([b * 1000 for b in best], 50), 1)
-
-    def run_sql(query: Any, params: list[Any]) -> Any:
-        with models.cursor() as cur:
-            cur.execute(query, params)
-            return cur.fetchall()
-
-    narrow = None
-    out: dict[str, Any] = {"repeats": repeats, "cases": {}}
-    if not args.skip_narrow:
-        narrow = SQL("{}.{}").format(Identifier(schema), Identifier("bench_narrow"))
-        keep = [c for c in ("id", "number", "title", "status", "priority", "priority_rank", "category", "channel",
-                            "team_id", "assignee_id", "customer_id", "customer_tier", "region", "tags", "created_at",
-                            "updated_at", "due_at", "version", "public_terms", "all_terms")]
-        t0 = time.perf_counter()
-        with container.desk.recorder.datastore.transaction(commit=True) as cur:
-            cur.execute(SQL("DROP TABLE IF EXISTS {}").format(narrow))
-            cur.execute(SQL("CREATE TABLE {} AS SELECT {} FROM {}").format(
-                narrow, SQL(", ").join(Identifier(c) for c in keep), table))
-            cur.execute(SQL("SET LOCAL maintenance_work_mem = '512MB'"))
-            for definition in ("USING gin (all_terms)", "(team_id, status)", "(updated_at DESC)"):
-                cur.execute(SQL("CREATE INDEX ON {} " + definition).format(narrow))
-        with psycopg_connect(args.database_url) as conn:
-            conn.execute(f'VACUUM (ANALYZE) "{schema}".bench_narrow')
-            heap = conn.execute(f"SELECT pg_relation_size('\"{schema}\".bench_narrow'),"
-                                f" pg_relation_size('\"{schema}\".ticket_summary')").fetchone()
-        out["narrow_table"] = {"build_seconds": round(time.perf_counter() - t0, 1),
-                               "heap_mib": round(heap[0] / 2**20, 1), "ticket_summary_heap_mib": round(heap[1] / 2**20, 1)}
-    for name, reader, page in cases:
-        where, params, tsquery = where_clause(page, reader)
-        terms = "public_terms" if reader.role == "customer" else "all_terms"
-        recheck_where = recheck_params = None
-        exact_without_recheck = False
-        if "LIKE" in sql_text(where, None):  # the same WHERE without the CJK substring recheck
-            import read_api.ticket_search as ticket_search
-
-            real_parse = ticket_search.parse_query
-            ticket_search.parse_query = lambda q: (real_parse(q)[0], [])  # type: ignore[assignment]
-            try:
-                recheck_where, recheck_params, _ = where_clause(page, reader)
-            finally:
-                ticket_search.parse_query = real_parse  # type: ignore[assignment]
-            exact_without_recheck = all(len(run) <= 2 for run in real_parse(page.q or "")[1])
-        result: dict[str, Any] = {}
-        recorder = RecordingModels(models)
-
-        def baseline() -> None:
-            recorder.statements = []
-            search(recorder, page, reader)  # type: ignore[arg-type]
-        result["baseline_ms"] = timed(baseline)
-        recorder.statements = []
-        found = search(recorder, page, reader)  # type: ignore[arg-type]
-        result["baseline_parts_ms"] = [round(s * 1000, 1) for _, _, s in recorder.statements]
-        result["matched"] = sum(found["facets"]["status"].values())
-        one_pass = SQL("SELECT status, priority, tags, count(*) AS n FROM {} WHERE {} GROUP BY status, priority, tags")
-        result["facets_one_pass_ms"] = timed(lambda: run_sql(one_pass.format(table, where), params))
-        capped = SQL("SELECT status, priority, tags, count(*) AS n FROM (SELECT status, priority, tags FROM {}"
-                     " WHERE {} LIMIT 5000) AS m GROUP BY status, priority, tags")
-        result["facets_capped_5000_ms"] = timed(lambda: run_sql(capped.format(table, where), params))
-        by_updated = SQL("SELECT {} FROM {} WHERE {} ORDER BY updated_at DESC, id DESC LIMIT 21")
-        result["page_no_rank_ms"] = timed(lambda: run_sql(by_updated.format(cols, table, where), params))
-        if tsquery:
-            recent = SQL("SELECT * FROM (SELECT {cols}, {terms} FROM {table} WHERE {where} ORDER BY updated_at DESC"
-                         " LIMIT 1000) AS m ORDER BY ts_rank({terms}, %s::tsquery) DESC, updated_at DESC, id DESC"
-                         " LIMIT 21").format(cols=cols, terms=Identifier(terms), table=table, where=where)
-            result["page_rank_recent_1000_ms"] = timed(lambda: run_sql(recent, [*params, tsquery]))
-            ranked = SQL("SELECT {cols}, ts_rank({terms}, %s::tsquery) AS rank FROM {table} WHERE {where}"
-                         " ORDER BY rank DESC, updated_at DESC, id DESC LIMIT 21")
-            if recheck_where is not None:
-                result["page_no_like_ms"] = timed(lambda: run_sql(
-                    ranked.format(cols=cols, terms=Identifier(terms), table=table, where=recheck_where),
-                    [tsquery, *recheck_params]))
-        if narrow is not None:
-            narrow_where, narrow_params = (recheck_where, recheck_params) if recheck_where is not None else (where, params)
-            result["narrow_exact"] = recheck_where is None or exact_without_recheck
-            result["narrow_facets_one_pass_ms"] = timed(lambda: run_sql(one_pass.format(narrow, narrow_where),
-                                                                         narrow_params))
-            result["narrow_page_ms"] = timed(lambda: run_sql(
-                *((ranked.format(cols=cols, terms=Identifier(terms), table=narrow, where=narrow_where),
-                   [tsquery, *narrow_params]) if tsquery else (by_updated.format(cols, narrow, narrow_where),
-                                                               narrow_params))))
-        out["cases"][name] = result
-        log(f"alternatives {name}: {result}")
-    if narrow is not None:
-        with container.desk.recorder.datastore.transaction(commit=True) as cur:
-            cur.execute(SQL("DROP TABLE IF EXISTS {}").format(narrow))
-    return out
-
-
-@contextlib.contextmanager
-def psycopg_connect(database_url: str) -> Any:
-    import psycopg
-
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        yield conn
 
 
 # -- board, stats, search over HTTP ------------------------------------------------------------
@@ -1463,9 +1299,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--group", type=int, default=500, help="tickets per desk.save() transaction")
     parser.add_argument("--span-days", type=int, default=365, help="tickets are created over this many past days")
     parser.add_argument("--profile-batches", type=int, default=6, help="fill batches profiled per projection (0: off)")
-    parser.add_argument("--index-experiment", default="", help="maintenance_work_mem for the GIN probe ('' off)")
-    parser.add_argument("--alternative-repeats", type=int, default=5)
-    parser.add_argument("--skip-narrow", action="store_true", help="no narrow-table copy in the alternatives")
     parser.add_argument("--board-repeats", type=int, default=30)
     parser.add_argument("--http-queries", type=int, default=60)
     parser.add_argument("--lag-rate", type=float, default=300)
@@ -1477,8 +1310,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="baseline: as shipped; gin_janitor: plus gin_clean_pending_list beside the projector")
     parser.add_argument("--janitor-interval", type=float, default=0.5)
     parser.add_argument("--serve-timed-projector", help=argparse.SUPPRESS)
-    parser.add_argument("--skip", default="", help="comma list of phases to skip: profile,index,alternatives,http,server,lag")
+    parser.add_argument("--skip", default="", help="comma list of phases to skip: profile,http,server,lag")
     parser.add_argument("--keep-schema", action="store_true")
+    parser.add_argument("--rebuild", default="tickets,audit", help="projections to rebuild and time")
+    parser.add_argument("--reuse-schema", help="measure an event store a --keep-schema run generated (skips generation)")
     parser.add_argument("--output", help="also write the JSON here")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
     args = parser.parse_args(argv)
@@ -1496,7 +1331,7 @@ def main(argv: list[str] | None = None) -> int:
     from ledgerdesk.bootstrap import bootstrap
     from ledgerdesk.settings import Settings
 
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    schema = args.reuse_schema or f"bench_{uuid.uuid4().hex[:10]}"
     result: dict[str, Any] = {"benchmark": "bench.search", "args": {k: v for k, v in vars(args).items()
                                                                     if k != "database_url"},
                               "schema": schema, "machine": machine_info(args.database_url),
@@ -1505,18 +1340,23 @@ def main(argv: list[str] | None = None) -> int:
     container = bootstrap(Settings(database_url=args.database_url, database_schema=schema, pool_size=8))
     began = time.perf_counter()
     try:
-        team_ids = [str(container.desk.found_team(name, Actor.system("bench")).id) for name in TEAM_NAMES]
-        log(f"generating {args.tickets} tickets with {args.workers} workers")
-        result["generate"] = generate(args, schema, team_ids)
-        g = result["generate"]
-        log(f"generated {g['tickets']} tickets / {g['events']} events in {g['wall_seconds']} s "
-            f"({g['tickets_per_second']} tickets/s, {g['events_per_second']} events/s)")
+        if args.reuse_schema:
+            from events.account import Team
+            team_ids = [str(Team.create_id(name)) for name in TEAM_NAMES]
+            log(f"reusing the event store in {schema}")
+        else:
+            team_ids = [str(container.desk.found_team(name, Actor.system("bench")).id) for name in TEAM_NAMES]
+            log(f"generating {args.tickets} tickets with {args.workers} workers")
+            result["generate"] = generate(args, schema, team_ids)
+            g = result["generate"]
+            log(f"generated {g['tickets']} tickets / {g['events']} events in {g['wall_seconds']} s "
+                f"({g['tickets_per_second']} tickets/s, {g['events_per_second']} events/s)")
         # Without statistics (autovacuum is off on some servers, and a bulk load outruns it anyway) the
         # planner estimates 0.5% of the table for originator_id = $1 and loads aggregates with a
         # parallel seq scan over the whole event store once it has a few million rows.
         result["analyze_event_store_seconds"] = vacuum_analyze(args.database_url, schema, ("ledgerdesk_events",))
         result["rebuild"] = {}
-        for name in ("tickets", "audit"):
+        for name in [n.strip() for n in args.rebuild.split(",") if n.strip()]:
             log(f"rebuilding {name}")
             r = result["rebuild"][name] = timed_rebuild(container, name, schema)
             log(f"rebuilt {name}: {r['events']} events, fill {r['fill_seconds']} s ({r['fill_events_per_second']}/s),"
@@ -1530,16 +1370,10 @@ def main(argv: list[str] | None = None) -> int:
             for name in ("tickets", "audit"):
                 log(f"profiling {args.profile_batches} fill batches of {name}")
                 result["profile"][name] = profile_fill(container, schema, name, args.profile_batches)
-        if args.index_experiment and "index" not in skip:
-            log(f"index experiment: gin(all_terms) with maintenance_work_mem {args.index_experiment}")
-            result["index_experiment"] = index_experiment(args.database_url, schema, args.index_experiment)
         values = sample_values(args.database_url, schema, random.Random(args.seed))
         values["team_ids"] = team_ids
         log("search latency")
         result["search"] = run_search(args, container, schema, values)
-        if "alternatives" not in skip:
-            log("search alternatives")
-            result["search_alternatives"] = run_alternatives(args, container, schema, values)
         if "http" not in skip:
             log("board / stats / search through the FastAPI app in-process")
             result["http_inprocess"] = run_http_inprocess(args, container, values)
@@ -1559,7 +1393,7 @@ def main(argv: list[str] | None = None) -> int:
         result["wall_seconds"] = round(time.perf_counter() - began, 1)
     finally:
         container.close()
-        if not args.keep_schema:
+        if not (args.keep_schema or args.reuse_schema):
             with psycopg.connect(args.database_url, autocommit=True) as conn:
                 conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
             log(f"dropped schema {schema}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Composed, Identifier
 
 from projections.ticket_state import without_nul
 
@@ -69,7 +69,8 @@ class AuditProjection:
     def table(self, base: str) -> Any:
         return SQL("{}.{}").format(Identifier(self.schema), Identifier(base + self.suffix))
 
-    def create_tables(self, cur: Cursor, *, with_indexes: bool = True) -> None:
+    def create_tables(self, cur: Cursor, *, with_indexes: bool = True) -> bool:
+        """Create what is missing; True when the tables start empty."""
         cur.execute("SELECT to_regclass(%s) AS t", (f"{self.schema}.audit_log{self.suffix}",))
         exists = cur.fetchone()["t"] is not None  # type: ignore[index]
         log = self.table("audit_log")
@@ -82,10 +83,15 @@ class AuditProjection:
                     .format(self.table("audit_subjects")))
         if with_indexes and not exists:
             self.create_indexes(cur)
+        return not exists
 
     def create_indexes(self, cur: Cursor) -> None:
-        for definition in ("(at)", "(actor_id, position)", "(aggregate_id, position)", "(type, position)"):
-            cur.execute(SQL("CREATE INDEX ON {} " + definition).format(self.table("audit_log")))
+        for statement in self.index_statements():
+            cur.execute(statement)
+
+    def index_statements(self) -> list[Composed]:
+        return [SQL("CREATE INDEX ON {} " + d).format(self.table("audit_log"))
+                for d in ("(at)", "(actor_id, position)", "(aggregate_id, position)", "(type, position)")]
 
     def apply(self, cur: Cursor, events: list[tuple[int, Any]]) -> None:
         events = [(p, e) for p, e in events if type(e).__qualname__.split(".")[0] in ("Ticket", "Account", "Team")]

@@ -7,9 +7,11 @@ shadow, swaps the tables by renaming, and carries the position over.
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Composable, Identifier
 
 from projections.registry import build
 
@@ -19,10 +21,16 @@ if TYPE_CHECKING:
     from projections.runner import Projection, ProjectionRunner
 
 SHADOW = "__rebuild"
+INDEX_WORKERS = 2  # PostgreSQL builds one index per backend; independent indexes go side by side
 
 
-def fill_shadow(runner: ProjectionRunner, name: str, schema: str) -> Projection:
-    """A fresh copy of the projection under shadow tables, caught up with the store."""
+def fill_shadow(runner: ProjectionRunner, name: str, schema: str,
+                index_timings: list[tuple[str, float]] | None = None) -> Projection:
+    """A fresh copy of the projection under shadow tables, caught up with the store.
+
+    The indexes come after the bulk fill, several at once on their own connections, largest
+    first; `index_timings` receives (statement, seconds) for each.
+    """
     shadow = build(name, schema, suffix=SHADOW)
     shadow.name = name + SHADOW
     with runner.recorder.datastore.transaction(commit=True) as cur:
@@ -32,11 +40,27 @@ def fill_shadow(runner: ProjectionRunner, name: str, schema: str) -> Projection:
         shadow.create_tables(cur, with_indexes=False)
     while runner.step(shadow, limit=5000):
         pass
+    timings = _build_indexes(runner, shadow.index_statements())
+    if index_timings is not None:
+        index_timings.extend(timings)
     with runner.recorder.datastore.transaction(commit=True) as cur:
-        shadow.create_indexes(cur)
         for table in shadow.tables:  # fresh statistics, or the first queries plan blind
             cur.execute(SQL("ANALYZE {}.{}").format(Identifier(schema), Identifier(table + SHADOW)))
     return shadow
+
+
+def _build_indexes(runner: ProjectionRunner, statements: list[Composable]) -> list[tuple[str, float]]:
+    datastore = runner.recorder.datastore
+
+    def build_one(statement: Composable) -> tuple[str, float]:
+        began = time.perf_counter()
+        with datastore.transaction(commit=True) as cur:
+            cur.execute(statement)
+            text = statement.as_string(cur.connection)
+        return text, time.perf_counter() - began
+
+    with ThreadPoolExecutor(max_workers=INDEX_WORKERS, thread_name_prefix="index-build") as pool:
+        return list(pool.map(build_one, statements))
 
 
 def rebuild(runner: ProjectionRunner, name: str, schema: str) -> int:

@@ -12,7 +12,7 @@ import threading
 from typing import TYPE_CHECKING, Any, Protocol
 
 import psycopg
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Composed, Identifier
 
 from projections.positions import Positions
 
@@ -31,9 +31,11 @@ class Projection(Protocol):
     tables: tuple[str, ...]
     suffix: str
 
-    def create_tables(self, cur: Cursor, *, with_indexes: bool = True) -> None: ...
+    def create_tables(self, cur: Cursor, *, with_indexes: bool = True) -> bool: ...
 
     def create_indexes(self, cur: Cursor) -> None: ...
+
+    def index_statements(self) -> list[Composed]: ...
 
     def apply(self, cur: Cursor, events: list[tuple[int, Any]]) -> None: ...
 
@@ -52,10 +54,13 @@ class ProjectionRunner:
         self.stopping = threading.Event()
 
     def create_tables(self) -> None:
+        """Every projection's tables; one whose tables were (re)made empty starts from the first event."""
         self.positions.create_table()
         for projection in self.projections:
             with self.recorder.datastore.transaction(commit=True) as cur:
-                projection.create_tables(cur)
+                if projection.create_tables(cur):
+                    self.positions.lock(cur, projection.name)
+                    self.positions.advance(cur, projection.name, 0)
 
     def step(self, projection: Projection, limit: int | None = None) -> int:
         """Apply the next batch to one projection; the number of events applied."""

@@ -59,13 +59,18 @@ def number_terms(number: str) -> set[str]:
     return {NUMBER + lowered, NUMBER + digits, NUMBER + (digits.lstrip("0") or "0")}
 
 
-def _lexeme(term: str, prefix: bool = False) -> str:
-    quoted = "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
-    return quoted + ":*" if prefix else quoted
+def parse_query(q: str, public_only: bool = False) -> tuple[str | None, list[str]]:
+    """A tsquery for `q` (every part must match) and the CJK substrings to recheck exactly.
 
+    `public_only` restricts every lexeme to weight A, the terms stored as public.
+    """
+    weight = "A" if public_only else ""
 
-def parse_query(q: str) -> tuple[str | None, list[str]]:
-    """A tsquery for `q` (every part must match) and the CJK substrings to recheck exactly."""
+    def _lexeme(term: str, prefix: bool = False) -> str:
+        quoted = "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
+        label = ("*" if prefix else "") + weight
+        return f"{quoted}:{label}" if label else quoted
+
     lowered = q.casefold().strip()
     digits = "".join(_DIGITS.findall(lowered))
     if re.fullmatch(r"[a-z]{1,4}-\d+", lowered):

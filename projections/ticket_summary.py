@@ -1,24 +1,27 @@
-"""The tickets projection: ticket_summary (search, lists, board), agent_workload and daily_stats.
+"""The tickets projection: ticket_summary (lists, board), ticket_search, agent_workload and daily_stats.
 
-One projection owns the three tables because all three change with the same ticket
+One projection owns the four tables because all of them change with the same ticket
 transitions: a batch replays its events onto the affected tickets in memory, then writes
 the new rows and the workload and stats deltas in the projection's one transaction.
+ticket_search holds what a ticket is found by, one weighted tsvector (public terms A,
+internal-only terms B) and the texts for the exact recheck; it is rewritten only for the
+events that change it, so the GIN index sees no write for a status change.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from psycopg.sql import SQL, Identifier
-from psycopg.types.json import Jsonb
+from psycopg.sql import SQL, Composed, Identifier
 
 from events.ticket import Ticket
 from events.ticket_status import ACTIVE
 from projections import ticket_state
-from projections.search_terms import email_terms, number_terms, phone_terms, text_terms
+from projections.search_document import SEARCH_EVENTS, search_document, weighted_tsvector
 
 if TYPE_CHECKING:
     from psycopg import Cursor
@@ -29,8 +32,7 @@ _TICKET_TOPIC_PREFIX = "events.ticket:Ticket"
 SUMMARY_COLUMNS = (
     "id", "number", "title", "status", "priority", "priority_rank", "category", "channel", "team_id",
     "assignee_id", "customer_id", "customer_tier", "customer_org", "region", "tags", "created_at",
-    "updated_at", "first_responded_at", "resolved_at", "closed_at", "due_at", "version", "rating",
-    "public_text", "all_text", "state",
+    "updated_at", "first_responded_at", "resolved_at", "closed_at", "due_at", "version", "rating", "state",
 )
 
 
@@ -39,44 +41,33 @@ def _ms(duration: timedelta) -> int:
     return round(duration.total_seconds() * 1000)
 
 
-def _searchable(ticket: Ticket) -> tuple[list[str], list[str], str, str]:
-    """(public terms, all terms, public text, all text) of a ticket."""
-    contact = ticket.contact or {}
-    public_parts = [ticket.title, ticket.description, contact.get("name") or "", ticket.category or "",
-                    " ".join(ticket.tags), ticket.customer.get("organization") or "", ticket.region or "",
-                    " ".join(str(v) for v in ticket.product.values() if v)]
-    public_parts += [c["body"] for c in ticket.comments if c["public"]]
-    internal_parts = [c["body"] for c in ticket.comments if not c["public"]]
-    public_text = "\n".join(public_parts).casefold()
-    internal_text = "\n".join(internal_parts).casefold()
-    public = text_terms(public_text) | phone_terms(contact.get("phone")) | email_terms(contact.get("email"))
-    public |= number_terms(ticket.number)
-    everything = public | text_terms(internal_text)
-    return sorted(public), sorted(everything), public_text, public_text + "\n" + internal_text
+def summary_row(ticket: Ticket) -> tuple[Any, ...]:
+    """The ticket_summary row, in SUMMARY_COLUMNS order (state as JSON text)."""
+    state = json.dumps(ticket_state.dump(ticket), ensure_ascii=False)
+    if "\\u0000" in state:  # PostgreSQL cannot store U+0000; commands refuse it, old events may hold it
+        state = json.dumps(ticket_state.without_nul(ticket_state.dump(ticket)), ensure_ascii=False)
+    row = (
+        ticket.id, ticket.number, ticket.title, ticket.status, ticket.priority, PRIORITY_RANK[ticket.priority],
+        ticket.category, ticket.channel, ticket.team_id, ticket.assignee_id, ticket.customer_id,
+        ticket.customer.get("tier"), ticket.customer.get("organization"), ticket.region, list(ticket.tags),
+        ticket.created_on, ticket.modified_on, ticket.first_responded_at, ticket.resolved_at, ticket.closed_at,
+        None, ticket.version, (ticket.rating or {}).get("score"),
+    )
+    return tuple(ticket_state.without_nul(v) for v in row) + (state,)
 
 
-def summary_row(ticket: Ticket) -> dict[str, Any]:
-    public_terms, all_terms, public_text, all_text = _searchable(ticket)
-    return {
-        "id": ticket.id, "number": ticket.number, "title": ticket.title, "status": ticket.status,
-        "priority": ticket.priority, "priority_rank": PRIORITY_RANK[ticket.priority],
-        "category": ticket.category, "channel": ticket.channel, "team_id": ticket.team_id,
-        "assignee_id": ticket.assignee_id, "customer_id": ticket.customer_id,
-        "customer_tier": ticket.customer.get("tier"), "customer_org": ticket.customer.get("organization"),
-        "region": ticket.region, "tags": list(ticket.tags), "created_at": ticket.created_on,
-        "updated_at": ticket.modified_on, "first_responded_at": ticket.first_responded_at,
-        "resolved_at": ticket.resolved_at, "closed_at": ticket.closed_at, "due_at": None,
-        "version": ticket.version, "rating": (ticket.rating or {}).get("score"),
-        "public_text": public_text, "all_text": all_text, "state": Jsonb(ticket_state.without_nul(ticket_state.dump(ticket))),
-        "public_terms": public_terms, "all_terms": all_terms,
-    }
+def search_row(ticket: Ticket) -> tuple[Any, ...]:
+    """The ticket_search row: id, weighted terms, public text, internal text."""
+    document = search_document(ticket)
+    return (ticket.id, *(ticket_state.without_nul(text) for text in (
+        weighted_tsvector(document), document.public_text, document.internal_text)))
 
 
 class TicketsProjection:
-    """ticket_summary, agent_workload and daily_stats, from Ticket events."""
+    """ticket_summary, ticket_search, agent_workload and daily_stats, from Ticket events."""
 
     name = "tickets"
-    tables = ("ticket_summary", "agent_workload", "daily_stats")
+    tables = ("ticket_summary", "ticket_search", "agent_workload", "daily_stats")
 
     def __init__(self, schema: str, suffix: str = "", timezone: str = "Asia/Shanghai") -> None:
         self.schema = schema
@@ -86,9 +77,18 @@ class TicketsProjection:
     def table(self, base: str) -> Any:
         return SQL("{}.{}").format(Identifier(self.schema), Identifier(base + self.suffix))
 
-    def create_tables(self, cur: Cursor, *, with_indexes: bool = True) -> None:
-        cur.execute("SELECT to_regclass(%s) AS t", (f"{self.schema}.ticket_summary{self.suffix}",))
-        exists = cur.fetchone()["t"] is not None  # type: ignore[index]
+    def create_tables(self, cur: Cursor, *, with_indexes: bool = True) -> bool:
+        """Create what is missing; True when the tables start empty (the projection starts from the first event).
+
+        Tables of an older layout (search terms inside ticket_summary) are dropped and made anew.
+        """
+        cur.execute("SELECT to_regclass(%s) AS summary, to_regclass(%s) AS search",
+                    (f"{self.schema}.ticket_summary{self.suffix}", f"{self.schema}.ticket_search{self.suffix}"))
+        found = cur.fetchone()
+        exists = found["summary"] is not None and found["search"] is not None  # type: ignore[index]
+        if not exists:
+            for table in self.tables:
+                cur.execute(SQL("DROP TABLE IF EXISTS {}").format(self.table(table)))
         summary, workload, stats = self.table("ticket_summary"), self.table("agent_workload"), self.table("daily_stats")
         cur.execute(SQL(
             "CREATE TABLE IF NOT EXISTS {} (id uuid PRIMARY KEY, number text NOT NULL, title text NOT NULL,"
@@ -97,8 +97,10 @@ class TicketsProjection:
             " customer_org text, region text, tags text[] NOT NULL, created_at timestamptz NOT NULL,"
             " updated_at timestamptz NOT NULL, first_responded_at timestamptz, resolved_at timestamptz,"
             " closed_at timestamptz, due_at timestamptz, version int NOT NULL, rating smallint,"
-            " public_terms tsvector NOT NULL, all_terms tsvector NOT NULL, public_text text NOT NULL,"
-            " all_text text NOT NULL, state jsonb NOT NULL)").format(summary))
+            " state jsonb NOT NULL)").format(summary))
+        cur.execute(SQL(
+            "CREATE TABLE IF NOT EXISTS {} (id uuid PRIMARY KEY, terms tsvector NOT NULL,"
+            " public_text text NOT NULL, internal_text text NOT NULL)").format(self.table("ticket_search")))
         cur.execute(SQL(
             "CREATE TABLE IF NOT EXISTS {} (assignee_id text NOT NULL, status text NOT NULL,"
             " tickets int NOT NULL, PRIMARY KEY (assignee_id, status))").format(workload))
@@ -110,14 +112,19 @@ class TicketsProjection:
             " rating_sum int NOT NULL DEFAULT 0, PRIMARY KEY (day, team_id))").format(stats))
         if with_indexes and not exists:
             self.create_indexes(cur)
+        return not exists
 
     def create_indexes(self, cur: Cursor) -> None:
-        """Secondary indexes; a rebuild adds them after the bulk fill, which is much faster."""
-        for definition in ("USING gin (public_terms)", "USING gin (all_terms)", "USING gin (tags)",
-                           "(status, priority_rank DESC, due_at, created_at)", "(created_at DESC)",
-                           "(updated_at DESC)", "(team_id, status)", "(assignee_id, status)",
-                           "(customer_id, created_at DESC)", "(number)"):
-            cur.execute(SQL("CREATE INDEX ON {} " + definition).format(self.table("ticket_summary")))
+        for statement in self.index_statements():
+            cur.execute(statement)
+
+    def index_statements(self) -> list[Composed]:
+        """Secondary indexes, largest first; a rebuild adds them after the bulk fill, several at once."""
+        definitions = [("ticket_search", "USING gin (terms)")] + [("ticket_summary", d) for d in (
+            "USING gin (tags)", "(status, priority_rank DESC, due_at, created_at)", "(created_at DESC)",
+            "(updated_at DESC)", "(team_id, status)", "(assignee_id, status)", "(customer_id, created_at DESC)",
+            "(number)")]
+        return [SQL("CREATE INDEX ON {} " + d).format(self.table(t)) for t, d in definitions]
 
     def apply(self, cur: Cursor, events: list[tuple[int, Any]]) -> None:
         ticket_events = [e for _, e in events if type(e).__qualname__.startswith("Ticket.")
@@ -132,14 +139,19 @@ class TicketsProjection:
             tickets[ticket.id] = ticket
         before = {ticket_id: (t.assignee_id, t.status) for ticket_id, t in tickets.items()}
         stats: dict[tuple[Any, str], Counter[str]] = defaultdict(Counter)
+        changed: dict[Any, Ticket] = {}
+        found_by_changed: set[Any] = set()
         for event in ticket_events:
             current = tickets.get(event.originator_id)
             if current is not None and event.originator_version <= current.version:
                 continue  # already reflected (a replayed batch)
             previous_first_response = current.first_responded_at if current else None
-            tickets[event.originator_id] = event.mutate(current)
+            changed[event.originator_id] = tickets[event.originator_id] = event.mutate(current)
+            if type(event).__name__ in SEARCH_EVENTS:
+                found_by_changed.add(event.originator_id)
             self._count(stats, tickets[event.originator_id], event, previous_first_response)
-        self._write_summaries(cur, list(tickets.values()))
+        self._write_summaries(cur, list(changed.values()))
+        self._write_search(cur, [changed[i] for i in found_by_changed])
         self._write_workload(cur, before, tickets)
         self._write_stats(cur, stats)
 
@@ -163,14 +175,21 @@ class TicketsProjection:
             counter["first_response_ms"] += _ms(event.timestamp - ticket.created_on)
 
     def _write_summaries(self, cur: Cursor, tickets: list[Ticket]) -> None:
-        columns = SUMMARY_COLUMNS + ("public_terms", "all_terms")
-        placeholders = ", ".join("array_to_tsvector(%s::text[])" if c.endswith("_terms") else "%s" for c in columns)
-        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c != "id")
-        statement = SQL("INSERT INTO {} (" + ", ".join(columns) + ") VALUES (" + placeholders + ")"
-                        " ON CONFLICT (id) DO UPDATE SET " + updates).format(self.table("ticket_summary"))
-        rows = [{k: ticket_state.without_nul(v) if k != "state" else v for k, v in summary_row(t).items()}
-                for t in tickets]
-        cur.executemany(statement, [tuple(row[c] for c in columns) for row in rows])
+        if not tickets:
+            return
+        placeholders = ", ".join(["%s"] * (len(SUMMARY_COLUMNS) - 1)) + ", %s::jsonb"
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in SUMMARY_COLUMNS if c != "id")
+        cur.executemany(SQL("INSERT INTO {} (" + ", ".join(SUMMARY_COLUMNS) + ") VALUES (" + placeholders + ")"
+                            " ON CONFLICT (id) DO UPDATE SET " + updates).format(self.table("ticket_summary")),
+                        [summary_row(t) for t in tickets])
+
+    def _write_search(self, cur: Cursor, tickets: list[Ticket]) -> None:
+        if not tickets:
+            return
+        cur.executemany(SQL(
+            "INSERT INTO {} (id, terms, public_text, internal_text) VALUES (%s, %s::tsvector, %s, %s) ON CONFLICT (id) DO UPDATE SET terms = EXCLUDED.terms, public_text = EXCLUDED.public_text,"
+            " internal_text = EXCLUDED.internal_text").format(self.table("ticket_search")),
+            [search_row(t) for t in tickets])
 
     def _write_workload(self, cur: Cursor, before: dict[Any, tuple[str | None, str]],
                         after: dict[Any, Ticket]) -> None:

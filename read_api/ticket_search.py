@@ -1,11 +1,11 @@
-"""Ticket search over ticket_summary: terms index, exact recheck, filters, keyset pages, facets."""
+"""Ticket search over ticket_summary and ticket_search: terms index, exact recheck, filters, keyset pages, facets."""
 
 from __future__ import annotations
 
 import base64
 import json
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from psycopg.sql import SQL, Composable, Composed, Identifier
 
@@ -47,23 +47,37 @@ def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def where_clause(filters: SearchFilters, reader: Actor) -> tuple[Composed, list[Any], str | None]:
-    """WHERE for the filters and the reader; also the tsquery (for ranking) if q was given."""
-    customer_view = reader.role == "customer"
-    terms, text = ("public_terms", "public_text") if customer_view else ("all_terms", "all_text")
+class Where(NamedTuple):
+    """The rows a search matches: FROM, WHERE and its parameters, and the tsquery (for ranking) if q was given."""
+
+    source: Composable
+    condition: Composed
+    params: list[Any]
+    tsquery: str | None
+
+
+def where_clause(models: ReadModels, filters: SearchFilters, reader: Actor) -> Where:
+    """The filters and the reader's visibility; a text query joins the ticket's search document."""
     seen, params = visibility(reader)
     parts: list[Composable] = [seen]
+    source: Composable = models.table("ticket_summary")
     tsquery = None
     if filters.q and filters.q.strip():
-        tsquery, recheck = parse_query(filters.q)
+        # Customers match public terms only (weight A); staff match internal notes too.
+        tsquery, recheck = parse_query(filters.q, public_only=reader.role == "customer")
         if tsquery is None:
             parts.append(SQL("FALSE"))
         else:
-            parts.append(SQL("{} @@ %s::tsquery").format(Identifier(terms)))
+            source = SQL("{} JOIN {} USING (id)").format(source, models.table("ticket_search"))
+            parts.append(SQL("terms @@ %s::tsquery"))
             params.append(tsquery)
             for substring in recheck:
-                parts.append(SQL("{} LIKE %s").format(Identifier(text)))
-                params.append(_like(substring))
+                if reader.role == "customer":
+                    parts.append(SQL("public_text LIKE %s"))
+                    params.append(_like(substring))
+                else:
+                    parts.append(SQL("(public_text LIKE %s OR internal_text LIKE %s)"))
+                    params += [_like(substring)] * 2
     equal = {"category": filters.category, "team_id": filters.team, "assignee_id": filters.assignee,
              "customer_id": filters.customer, "customer_tier": filters.tier, "region": filters.region,
              "channel": filters.channel}
@@ -86,7 +100,7 @@ def where_clause(filters: SearchFilters, reader: Actor) -> tuple[Composed, list[
         if high is not None:
             parts.append(SQL("{} < %s").format(Identifier(column)))
             params.append(high)
-    return SQL(" AND ").join(parts), params, tsquery
+    return Where(source, SQL(" AND ").join(parts), params, tsquery)
 
 
 def _encode_cursor(values: list[Any]) -> str:
@@ -111,16 +125,14 @@ RELEVANCE_WINDOW = 1000  # relevance orders the most recently updated matches, n
 
 def search(models: ReadModels, page: SearchPage, reader: Actor) -> dict[str, Any]:
     """One page of matching tickets, the cursor to the next, and facet counts."""
-    where, params, tsquery = where_clause(page, reader)
+    where = where_clause(models, page, reader)
     sort = page.sort or "updated"
-    if sort == "relevance" and not tsquery:
+    if sort == "relevance" and not where.tsquery:
         sort = "updated"
     keys = _SORTS[sort]
-    table = models.table("ticket_summary")
     with models.cursor() as cur:
-        facets, complete = _facets(cur, table, where, params)
-        base, query_params = _matches(table, where, params, reader, tsquery if sort == "relevance" else None,
-                                      few=complete)
+        facets, complete = _facets(cur, where)
+        base, query_params = _matches(where, ranked=sort == "relevance", few=complete)
         if sort == "relevance":
             # Ranking every match of a common word (维修 matches a fifth of a million tickets)
             # costs seconds; rank a recent window instead.
@@ -143,8 +155,7 @@ def search(models: ReadModels, page: SearchPage, reader: Actor) -> dict[str, Any
     return {"data": data, "next_cursor": next_cursor, "facets": facets, "facets_complete": complete}
 
 
-def _matches(table: Composable, where: Composed, params: list[Any], reader: Actor, rank_by: str | None,
-             few: bool) -> tuple[Composed, list[Any]]:
+def _matches(where: Where, ranked: bool, few: bool) -> tuple[Composed, list[Any]]:
     """The matching rows with their sort keys (and rank, when ranking).
 
     With few matches (the facet sample held them all) OFFSET 0 makes PostgreSQL find them
@@ -153,23 +164,22 @@ def _matches(table: Composable, where: Composed, params: list[Any], reader: Acto
     (a ticket number took 3.5 s at a million tickets).
     """
     columns = SQL(", ").join(Identifier(c) for c in LIST_COLUMNS) + SQL(", priority_rank")
-    query_params = list(params)
-    if rank_by is not None:
-        terms = "public_terms" if reader.role == "customer" else "all_terms"
-        columns += SQL(", ts_rank({}, %s::tsquery)::float8 AS rank").format(Identifier(terms))
-        query_params.insert(0, rank_by)
-    base = SQL("SELECT {} FROM {} WHERE {}").format(columns, table, where)
+    query_params = list(where.params)
+    if ranked:
+        columns += SQL(", ts_rank(terms, %s::tsquery)::float8 AS rank")
+        query_params.insert(0, where.tsquery)
+    base = SQL("SELECT {} FROM {} WHERE {}").format(columns, where.source, where.condition)
     return (base + SQL(" OFFSET 0") if few else base), query_params
 
 
-def _facets(cur: Any, table: Composable, where: Composed, params: list[Any]) -> tuple[dict[str, dict[str, int]], bool]:
+def _facets(cur: Any, where: Where) -> tuple[dict[str, dict[str, int]], bool]:
     """Counts by status, priority and tag over the matches (over a sample when there are very many)."""
     cur.execute(SQL(
         "WITH sample AS MATERIALIZED (SELECT status, priority, tags FROM {} WHERE {} LIMIT %s)"
         " SELECT 'status' AS facet, status AS value, count(*) AS n FROM sample GROUP BY status"
         " UNION ALL SELECT 'priority', priority, count(*) FROM sample GROUP BY priority"
         " UNION ALL (SELECT 'tags', tag, count(*) FROM sample, unnest(tags) AS tag GROUP BY tag"
-        " ORDER BY 3 DESC, 2 LIMIT 30)").format(table, where), [*params, FACET_SAMPLE])
+        " ORDER BY 3 DESC, 2 LIMIT 30)").format(where.source, where.condition), [*where.params, FACET_SAMPLE])
     facets: dict[str, dict[str, int]] = {"status": {}, "priority": {}, "tags": {}}
     for row in cur.fetchall():
         facets[row["facet"]][row["value"]] = row["n"]

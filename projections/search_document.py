@@ -1,0 +1,60 @@
+"""What a ticket is found by: its search terms and texts, public and internal apart.
+
+The document lives in its own table (`ticket_search`), written only when one of
+`SEARCH_EVENTS` happened to the ticket: status, assignment and priority changes leave the
+terms index alone, which keeps projection batches short on a large desk.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, NamedTuple
+
+from projections.search_terms import email_terms, number_terms, phone_terms, text_terms
+
+if TYPE_CHECKING:
+    from events.ticket import Ticket
+
+# The Ticket events that change a field the document is made of (title, description, contact,
+# category, tags, customer organisation, region, product, comments). Every other event leaves
+# it as it was; tests/unit/test_search_document.py checks each event class is in one list.
+SEARCH_EVENTS = frozenset({"Created", "CommentAdded", "Tagged", "Untagged"})
+OTHER_EVENTS = frozenset({"Assigned", "Transferred", "Escalated", "Started", "PutOnHold", "Resumed", "Resolved",
+                          "Closed", "Reopened", "Rated", "Merged", "Absorbed", "Linked", "PriorityChanged",
+                          "FieldsSet"})
+
+
+class SearchDocument(NamedTuple):
+    """Terms anyone who may see the ticket finds it by, terms only staff find it by, and the texts."""
+
+    public_terms: list[str]
+    internal_terms: list[str]
+    public_text: str
+    internal_text: str
+
+
+def search_document(ticket: Ticket) -> SearchDocument:
+    contact = ticket.contact or {}
+    public_parts = [ticket.title, ticket.description, contact.get("name") or "", ticket.category or "",
+                    " ".join(ticket.tags), ticket.customer.get("organization") or "", ticket.region or "",
+                    " ".join(str(v) for v in ticket.product.values() if v)]
+    public_parts += [c["body"] for c in ticket.comments if c["public"]]
+    public_text = "\n".join(public_parts).casefold()
+    internal_text = "\n".join(c["body"] for c in ticket.comments if not c["public"]).casefold()
+    public = text_terms(public_text) | phone_terms(contact.get("phone")) | email_terms(contact.get("email"))
+    public |= number_terms(ticket.number)
+    internal = text_terms(internal_text) - public
+    return SearchDocument(sorted(public), sorted(internal), public_text, internal_text)
+
+
+def _quoted(term: str) -> str:
+    return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def weighted_tsvector(document: SearchDocument) -> str:
+    """The terms as tsvector text: public ones weight A, internal-only ones weight B.
+
+    A weight needs a position (array_to_tsvector's lexemes have none, and a weighted
+    query matches those regardless), so every lexeme gets position 1.
+    """
+    return " ".join([_quoted(t) + ":1A" for t in document.public_terms]
+                    + [_quoted(t) + ":1B" for t in document.internal_terms])
