@@ -54,6 +54,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 import uuid
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta, timezone
@@ -1391,6 +1392,9 @@ def main(argv: list[str] | None = None) -> int:
                     f"both p99 {lg['lag_both'].get('p99_ms')} ms")
         result["busy_processes_at_end"] = busy_processes()
         result["wall_seconds"] = round(time.perf_counter() - began, 1)
+    except Exception:  # keep what was measured before the failure
+        result["error"] = traceback.format_exc()
+        log(result["error"])
     finally:
         container.close()
         if not (args.keep_schema or args.reuse_schema):

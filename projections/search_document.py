@@ -1,26 +1,30 @@
-"""What a ticket is found by: its search terms and texts, public and internal apart.
+"""What a ticket is found by: its search terms and texts, public and internal apart, and who may see it.
 
-The document lives in its own table (`ticket_search`), written only when one of
-`SEARCH_EVENTS` happened to the ticket: status, assignment and priority changes leave the
-terms index alone, which keeps projection batches short on a large desk.
+The document lives in `ticket_search`, rewritten only when one of `SEARCH_EVENTS` happened
+to the ticket; for every other event (status, priority...) the row's other columns are
+updated in place and the terms index sees no write, which keeps projection batches short
+on a large desk.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
-from projections.search_terms import email_terms, number_terms, phone_terms, text_terms
+from projections.search_terms import email_terms, number_terms, phone_terms, quote_lexeme, text_terms
 
 if TYPE_CHECKING:
     from events.ticket import Ticket
 
 # The Ticket events that change a field the document is made of (title, description, contact,
-# category, tags, customer organisation, region, product, comments). Every other event leaves
-# it as it was; tests/unit/test_search_document.py checks each event class is in one list.
-SEARCH_EVENTS = frozenset({"Created", "CommentAdded", "Tagged", "Untagged"})
-OTHER_EVENTS = frozenset({"Assigned", "Transferred", "Escalated", "Started", "PutOnHold", "Resumed", "Resolved",
-                          "Closed", "Reopened", "Rated", "Merged", "Absorbed", "Linked", "PriorityChanged",
-                          "FieldsSet"})
+# category, tags, customer organisation, region, product, comments; customer, team and assignee,
+# which are terms too so that the index itself narrows a search to what the reader may see).
+# Every other event leaves it as it was; tests/unit/test_search_document.py checks each event
+# class is in one list.
+SEARCH_EVENTS = frozenset({"Created", "CommentAdded", "Tagged", "Untagged", "Assigned", "Transferred"})
+OTHER_EVENTS = frozenset({"Escalated", "Started", "PutOnHold", "Resumed", "Resolved", "Closed", "Reopened",
+                          "Rated", "Merged", "Absorbed", "Linked", "PriorityChanged", "FieldsSet"})
+# Who may see a ticket, as terms: staff see their teams' tickets, unrouted ones and their own.
+CUSTOMER, TEAM, ASSIGNEE = "#cust:", "#team:", "#asg:"
 
 
 class SearchDocument(NamedTuple):
@@ -42,12 +46,11 @@ def search_document(ticket: Ticket) -> SearchDocument:
     internal_text = "\n".join(c["body"] for c in ticket.comments if not c["public"]).casefold()
     public = text_terms(public_text) | phone_terms(contact.get("phone")) | email_terms(contact.get("email"))
     public |= number_terms(ticket.number)
+    public |= {CUSTOMER + (ticket.customer_id or ""), TEAM + (ticket.team_id or "")}
+    if ticket.assignee_id:
+        public.add(ASSIGNEE + ticket.assignee_id)
     internal = text_terms(internal_text) - public
     return SearchDocument(sorted(public), sorted(internal), public_text, internal_text)
-
-
-def _quoted(term: str) -> str:
-    return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 def weighted_tsvector(document: SearchDocument) -> str:
@@ -56,5 +59,5 @@ def weighted_tsvector(document: SearchDocument) -> str:
     A weight needs a position (array_to_tsvector's lexemes have none, and a weighted
     query matches those regardless), so every lexeme gets position 1.
     """
-    return " ".join([_quoted(t) + ":1A" for t in document.public_terms]
-                    + [_quoted(t) + ":1B" for t in document.internal_terms])
+    return " ".join([quote_lexeme(t) + ":1A" for t in document.public_terms]
+                    + [quote_lexeme(t) + ":1B" for t in document.internal_terms])

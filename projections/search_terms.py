@@ -59,6 +59,11 @@ def number_terms(number: str) -> set[str]:
     return {NUMBER + lowered, NUMBER + digits, NUMBER + (digits.lstrip("0") or "0")}
 
 
+def quote_lexeme(term: str) -> str:
+    """A term as a tsquery operand, taken literally."""
+    return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
 def parse_query(q: str, public_only: bool = False) -> tuple[str | None, list[str]]:
     """A tsquery for `q` (every part must match) and the CJK substrings to recheck exactly.
 
@@ -67,7 +72,7 @@ def parse_query(q: str, public_only: bool = False) -> tuple[str | None, list[str
     weight = "A" if public_only else ""
 
     def _lexeme(term: str, prefix: bool = False) -> str:
-        quoted = "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
+        quoted = quote_lexeme(term)
         label = ("*" if prefix else "") + weight
         return f"{quoted}:{label}" if label else quoted
 

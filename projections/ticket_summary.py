@@ -1,6 +1,6 @@
-"""The tickets projection: ticket_summary (lists, board), ticket_search, agent_workload and daily_stats.
+"""The tickets projection: ticket_summary, ticket_search, agent_workload, board_counts and daily_stats.
 
-One projection owns the four tables because all of them change with the same ticket
+One projection owns the five tables because all of them change with the same ticket
 transitions: a batch replays its events onto the affected tickets in memory, then writes
 the new rows and the workload and stats deltas in the projection's one transaction.
 ticket_search holds what a ticket is found by, one weighted tsvector (public terms A,
@@ -20,6 +20,8 @@ from psycopg.sql import SQL, Composed, Identifier
 
 from events.ticket import Ticket
 from events.ticket_status import ACTIVE
+
+BOARD_STATUSES = frozenset({"new", "open", "in_progress", "pending", "resolved"})  # the kanban columns
 from projections import ticket_state
 from projections.search_document import SEARCH_EVENTS, search_document, weighted_tsvector
 
@@ -34,6 +36,14 @@ SUMMARY_COLUMNS = (
     "assignee_id", "customer_id", "customer_tier", "customer_org", "region", "tags", "created_at",
     "updated_at", "first_responded_at", "resolved_at", "closed_at", "due_at", "version", "rating", "state",
 )
+# ticket_search repeats what a text search filters, counts (facets), sorts and lists, so a search
+# never has to visit ticket_summary. Only id and terms are indexed there: an update that leaves
+# terms alone is a HOT update (no index entry at all), which is what most events are.
+SEARCH_COLUMNS = (
+    "id", "number", "title", "status", "priority", "priority_rank", "category", "channel", "team_id",
+    "assignee_id", "customer_id", "customer_tier", "region", "tags", "created_at", "updated_at", "due_at",
+    "version",
+)
 
 
 def _ms(duration: timedelta) -> int:
@@ -41,33 +51,49 @@ def _ms(duration: timedelta) -> int:
     return round(duration.total_seconds() * 1000)
 
 
+def _list_values(ticket: Ticket) -> dict[str, Any]:
+    return {
+        "id": ticket.id, "number": ticket.number, "title": ticket.title, "status": ticket.status,
+        "priority": ticket.priority, "priority_rank": PRIORITY_RANK[ticket.priority], "category": ticket.category,
+        "channel": ticket.channel, "team_id": ticket.team_id, "assignee_id": ticket.assignee_id,
+        "customer_id": ticket.customer_id, "customer_tier": ticket.customer.get("tier"),
+        "customer_org": ticket.customer.get("organization"), "region": ticket.region, "tags": list(ticket.tags),
+        "created_at": ticket.created_on, "updated_at": ticket.modified_on,
+        "first_responded_at": ticket.first_responded_at, "resolved_at": ticket.resolved_at,
+        "closed_at": ticket.closed_at, "due_at": None, "version": ticket.version,
+        "rating": (ticket.rating or {}).get("score"),
+    }
+
+
 def summary_row(ticket: Ticket) -> tuple[Any, ...]:
     """The ticket_summary row, in SUMMARY_COLUMNS order (state as JSON text)."""
     state = json.dumps(ticket_state.dump(ticket), ensure_ascii=False)
     if "\\u0000" in state:  # PostgreSQL cannot store U+0000; commands refuse it, old events may hold it
         state = json.dumps(ticket_state.without_nul(ticket_state.dump(ticket)), ensure_ascii=False)
-    row = (
-        ticket.id, ticket.number, ticket.title, ticket.status, ticket.priority, PRIORITY_RANK[ticket.priority],
-        ticket.category, ticket.channel, ticket.team_id, ticket.assignee_id, ticket.customer_id,
-        ticket.customer.get("tier"), ticket.customer.get("organization"), ticket.region, list(ticket.tags),
-        ticket.created_on, ticket.modified_on, ticket.first_responded_at, ticket.resolved_at, ticket.closed_at,
-        None, ticket.version, (ticket.rating or {}).get("score"),
-    )
-    return tuple(ticket_state.without_nul(v) for v in row) + (state,)
+    values = _list_values(ticket)
+    return tuple(ticket_state.without_nul(values[c]) for c in SUMMARY_COLUMNS[:-1]) + (state,)
 
 
 def search_row(ticket: Ticket) -> tuple[Any, ...]:
-    """The ticket_search row: id, weighted terms, public text, internal text."""
+    """The ticket_search row, in SEARCH_COLUMNS order then terms, public text, internal text."""
     document = search_document(ticket)
-    return (ticket.id, *(ticket_state.without_nul(text) for text in (
-        weighted_tsvector(document), document.public_text, document.internal_text)))
+    values = _list_values(ticket)
+    return tuple(ticket_state.without_nul(v) for v in (
+        *(values[c] for c in SEARCH_COLUMNS), weighted_tsvector(document), document.public_text,
+        document.internal_text))
+
+
+def search_attributes_row(ticket: Ticket) -> tuple[Any, ...]:
+    """SEARCH_COLUMNS but id, then id: the UPDATE for an event that left the document alone."""
+    values = _list_values(ticket)
+    return tuple(ticket_state.without_nul(values[c]) for c in SEARCH_COLUMNS[1:]) + (ticket.id,)
 
 
 class TicketsProjection:
-    """ticket_summary, ticket_search, agent_workload and daily_stats, from Ticket events."""
+    """ticket_summary, ticket_search, agent_workload, board_counts and daily_stats, from Ticket events."""
 
     name = "tickets"
-    tables = ("ticket_summary", "ticket_search", "agent_workload", "daily_stats")
+    tables = ("ticket_summary", "ticket_search", "agent_workload", "board_counts", "daily_stats")
 
     def __init__(self, schema: str, suffix: str = "", timezone: str = "Asia/Shanghai") -> None:
         self.schema = schema
@@ -80,12 +106,11 @@ class TicketsProjection:
     def create_tables(self, cur: Cursor, *, with_indexes: bool = True) -> bool:
         """Create what is missing; True when the tables start empty (the projection starts from the first event).
 
-        Tables of an older layout (search terms inside ticket_summary) are dropped and made anew.
+        Tables of an older layout (one missing: ticket_search, board_counts) are dropped and made anew.
         """
-        cur.execute("SELECT to_regclass(%s) AS summary, to_regclass(%s) AS search",
-                    (f"{self.schema}.ticket_summary{self.suffix}", f"{self.schema}.ticket_search{self.suffix}"))
-        found = cur.fetchone()
-        exists = found["summary"] is not None and found["search"] is not None  # type: ignore[index]
+        cur.execute("SELECT count(to_regclass(t)) = cardinality(%s::text[]) AS complete FROM unnest(%s::text[]) AS t",
+                    [[f"{self.schema}.{t}{self.suffix}" for t in self.tables]] * 2)
+        exists = cur.fetchone()["complete"]  # type: ignore[index]
         if not exists:
             for table in self.tables:
                 cur.execute(SQL("DROP TABLE IF EXISTS {}").format(self.table(table)))
@@ -99,11 +124,18 @@ class TicketsProjection:
             " closed_at timestamptz, due_at timestamptz, version int NOT NULL, rating smallint,"
             " state jsonb NOT NULL)").format(summary))
         cur.execute(SQL(
-            "CREATE TABLE IF NOT EXISTS {} (id uuid PRIMARY KEY, terms tsvector NOT NULL,"
-            " public_text text NOT NULL, internal_text text NOT NULL)").format(self.table("ticket_search")))
+            "CREATE TABLE IF NOT EXISTS {} (id uuid PRIMARY KEY, number text NOT NULL, title text NOT NULL,"
+            " status text NOT NULL, priority text NOT NULL, priority_rank smallint NOT NULL, category text,"
+            " channel text, team_id text, assignee_id text, customer_id text, customer_tier text, region text,"
+            " tags text[] NOT NULL, created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL,"
+            " due_at timestamptz, version int NOT NULL, terms tsvector NOT NULL, public_text text NOT NULL,"
+            " internal_text text NOT NULL) WITH (fillfactor = 75)").format(self.table("ticket_search")))
         cur.execute(SQL(
             "CREATE TABLE IF NOT EXISTS {} (assignee_id text NOT NULL, status text NOT NULL,"
             " tickets int NOT NULL, PRIMARY KEY (assignee_id, status))").format(workload))
+        cur.execute(SQL(
+            "CREATE TABLE IF NOT EXISTS {} (team_id text NOT NULL, assignee_id text NOT NULL, status text NOT NULL,"
+            " tickets int NOT NULL, PRIMARY KEY (team_id, assignee_id, status))").format(self.table("board_counts")))
         cur.execute(SQL(
             "CREATE TABLE IF NOT EXISTS {} (day date NOT NULL, team_id text NOT NULL, created int NOT NULL DEFAULT 0,"
             " resolved int NOT NULL DEFAULT 0, reopened int NOT NULL DEFAULT 0,"
@@ -137,7 +169,7 @@ class TicketsProjection:
         for row in cur.fetchall():
             ticket = ticket_state.load(row["state"])
             tickets[ticket.id] = ticket
-        before = {ticket_id: (t.assignee_id, t.status) for ticket_id, t in tickets.items()}
+        before = {ticket_id: (t.team_id, t.assignee_id, t.status) for ticket_id, t in tickets.items()}
         stats: dict[tuple[Any, str], Counter[str]] = defaultdict(Counter)
         changed: dict[Any, Ticket] = {}
         found_by_changed: set[Any] = set()
@@ -151,8 +183,9 @@ class TicketsProjection:
                 found_by_changed.add(event.originator_id)
             self._count(stats, tickets[event.originator_id], event, previous_first_response)
         self._write_summaries(cur, list(changed.values()))
-        self._write_search(cur, [changed[i] for i in found_by_changed])
-        self._write_workload(cur, before, tickets)
+        self._write_search(cur, [t for i, t in changed.items() if i in found_by_changed],
+                           [t for i, t in changed.items() if i not in found_by_changed])
+        self._write_counts(cur, before, changed)
         self._write_stats(cur, stats)
 
     def _count(self, stats: dict[tuple[Any, str], Counter[str]], ticket: Ticket, event: Any,
@@ -183,31 +216,47 @@ class TicketsProjection:
                             " ON CONFLICT (id) DO UPDATE SET " + updates).format(self.table("ticket_summary")),
                         [summary_row(t) for t in tickets])
 
-    def _write_search(self, cur: Cursor, tickets: list[Ticket]) -> None:
-        if not tickets:
-            return
-        cur.executemany(SQL(
-            "INSERT INTO {} (id, terms, public_text, internal_text) VALUES (%s, %s::tsvector, %s, %s) ON CONFLICT (id) DO UPDATE SET terms = EXCLUDED.terms, public_text = EXCLUDED.public_text,"
-            " internal_text = EXCLUDED.internal_text").format(self.table("ticket_search")),
-            [search_row(t) for t in tickets])
+    def _write_search(self, cur: Cursor, rewritten: list[Ticket], touched: list[Ticket]) -> None:
+        """Whole rows for tickets whose document changed; the other columns only (a HOT update) for the rest."""
+        table = self.table("ticket_search")
+        if rewritten:
+            columns = (*SEARCH_COLUMNS, "terms", "public_text", "internal_text")
+            placeholders = ", ".join("%s::tsvector" if c == "terms" else "%s" for c in columns)
+            cur.executemany(SQL("INSERT INTO {} (" + ", ".join(columns) + ") VALUES (" + placeholders + ")"
+                                " ON CONFLICT (id) DO UPDATE SET "
+                                + ", ".join(f"{c} = EXCLUDED.{c}" for c in columns[1:])).format(table),
+                            [search_row(t) for t in rewritten])
+        if touched:
+            cur.executemany(SQL("UPDATE {} SET " + ", ".join(f"{c} = %s" for c in SEARCH_COLUMNS[1:])
+                                + " WHERE id = %s").format(table), [search_attributes_row(t) for t in touched])
 
-    def _write_workload(self, cur: Cursor, before: dict[Any, tuple[str | None, str]],
-                        after: dict[Any, Ticket]) -> None:
-        delta: Counter[tuple[str, str]] = Counter()
+    def _write_counts(self, cur: Cursor, before: dict[Any, tuple[str | None, str | None, str]],
+                      after: dict[Any, Ticket]) -> None:
+        """Deltas of agent_workload (active tickets per assignee and status) and board_counts."""
+        workload: Counter[tuple[str, str]] = Counter()
+        board: Counter[tuple[str, str, str]] = Counter()
         for ticket_id, ticket in after.items():
-            old_assignee, old_status = before.get(ticket_id, (None, ""))
+            old_team, old_assignee, old_status = before.get(ticket_id, (None, None, ""))
             if old_assignee and old_status in ACTIVE:
-                delta[(old_assignee, old_status)] -= 1
+                workload[(old_assignee, old_status)] -= 1
             if ticket.assignee_id and ticket.status in ACTIVE:
-                delta[(ticket.assignee_id, ticket.status)] += 1
-        changes = [(a, s, n) for (a, s), n in delta.items() if n]
+                workload[(ticket.assignee_id, ticket.status)] += 1
+            if old_status in BOARD_STATUSES:
+                board[(old_team or "", old_assignee or "", old_status)] -= 1
+            if ticket.status in BOARD_STATUSES:
+                board[(ticket.team_id or "", ticket.assignee_id or "", ticket.status)] += 1
+        self._add(cur, "agent_workload", ("assignee_id", "status"), workload)
+        self._add(cur, "board_counts", ("team_id", "assignee_id", "status"), board)
+
+    def _add(self, cur: Cursor, table: str, key: tuple[str, ...], delta: Counter[Any]) -> None:
+        changes = [(*k, n) for k, n in delta.items() if n]
         if not changes:
             return
-        workload = self.table("agent_workload")
-        cur.executemany(SQL("INSERT INTO {} AS w (assignee_id, status, tickets) VALUES (%s, %s, %s)"
-                            " ON CONFLICT (assignee_id, status) DO UPDATE SET tickets = w.tickets + EXCLUDED.tickets")
-                        .format(workload), changes)
-        cur.execute(SQL("DELETE FROM {} WHERE tickets = 0").format(workload))
+        names = ", ".join(key)
+        cur.executemany(SQL("INSERT INTO {} AS c (" + names + ", tickets) VALUES (" + "%s, " * len(key) + "%s)"
+                            " ON CONFLICT (" + names + ") DO UPDATE SET tickets = c.tickets + EXCLUDED.tickets")
+                        .format(self.table(table)), changes)
+        cur.execute(SQL("DELETE FROM {} WHERE tickets = 0").format(self.table(table)))
 
     def _write_stats(self, cur: Cursor, stats: dict[tuple[Any, str], Counter[str]]) -> None:
         fields = ("created", "resolved", "reopened", "first_responses", "first_response_ms",

@@ -43,9 +43,7 @@ def board(models: ReadModelsDep, actor: CurrentActor, _: TicketsConsistent, team
     table = models.table("ticket_summary")
     columns = SQL(", ").join(SQL(c) for c in LIST_COLUMNS)
     with models.cursor() as cur:
-        cur.execute(SQL("SELECT status, count(*) AS n FROM {} WHERE {} GROUP BY status").format(table, condition),
-                    params)
-        counts = {row["status"]: row["n"] for row in cur.fetchall()}
+        counts = _column_counts(cur, models, actor, team, assignee)
         result = []
         for status in BOARD_COLUMNS:
             cur.execute(SQL("SELECT {} FROM {} WHERE {} AND status = %s ORDER BY priority_rank DESC,"
@@ -53,6 +51,24 @@ def board(models: ReadModelsDep, actor: CurrentActor, _: TicketsConsistent, team
                         [*params, status, cards])
             result.append({"status": status, "count": counts.get(status, 0), "cards": cur.fetchall()})
     return {"columns": result}
+
+
+def _column_counts(cur: Any, models: Any, actor: Any, team: str | None, assignee: str | None) -> dict[str, int]:
+    """Tickets per board column, summed from board_counts (kept by the projection; '' stands for none)."""
+    where: list[Any] = [SQL("TRUE")]  # the same rows as visibility(actor) over ticket_summary
+    params: list[Any] = []
+    if actor.role in ("agent", "supervisor"):
+        where = [SQL("(team_id = '' OR team_id = ANY(%s) OR assignee_id = %s)")]
+        params = [list(actor.team_ids), actor.id]
+    elif actor.role not in ("admin", "auditor"):
+        where = [SQL("FALSE")]
+    for column, value in (("team_id", team), ("assignee_id", assignee)):
+        if value is not None:
+            where.append(SQL(f"{column} = %s AND {column} <> ''"))
+            params.append(value)
+    cur.execute(SQL("SELECT status, sum(tickets)::int AS n FROM {} WHERE {} GROUP BY status")
+                .format(models.table("board_counts"), SQL(" AND ").join(where)), params)
+    return {row["status"]: row["n"] for row in cur.fetchall()}
 
 
 @router.get("/workload")

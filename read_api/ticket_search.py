@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from psycopg.sql import SQL, Composable, Composed, Identifier
 
 from events.errors import DomainError
-from projections.search_terms import parse_query
+from projections.search_document import ASSIGNEE, CUSTOMER, TEAM
+from projections.search_terms import parse_query, quote_lexeme
 from read_api.search_filters import SearchFilters, SearchPage
 
 if TYPE_CHECKING:
@@ -32,15 +33,29 @@ class BadCursor(DomainError):
     status = 422
 
 
-def visibility(reader: Actor) -> tuple[Composable, list[Any]]:
+def visibility(reader: Actor, alias: str | None = None) -> tuple[Composable, list[Any]]:
     """The rows a reader may see, as SQL: the permission policy's can_view, for many rows."""
+    def column(name: str) -> Composable:
+        return Identifier(alias, name) if alias else Identifier(name)
+
     if reader.role in ("admin", "auditor"):
         return SQL("TRUE"), []
     if reader.role == "customer":
-        return SQL("customer_id = %s"), [reader.id]
+        return SQL("{} = %s").format(column("customer_id")), [reader.id]
     if reader.role in ("agent", "supervisor"):
-        return SQL("(team_id IS NULL OR team_id = ANY(%s) OR assignee_id = %s)"), [list(reader.team_ids), reader.id]
+        return (SQL("({team} IS NULL OR {team} = ANY(%s) OR {assignee} = %s)").format(
+            team=column("team_id"), assignee=column("assignee_id")), [list(reader.team_ids), reader.id])
     return SQL("FALSE"), []
+
+
+def visibility_terms(reader: Actor) -> str | None:
+    """The same rows as visibility(), as a tsquery over the visibility terms of ticket_search."""
+    if reader.role == "customer":
+        return quote_lexeme(CUSTOMER + reader.id)
+    if reader.role in ("agent", "supervisor"):
+        seen = [TEAM, *(TEAM + team for team in reader.team_ids), ASSIGNEE + reader.id]
+        return "(" + " | ".join(quote_lexeme(term) for term in seen) + ")"
+    return None
 
 
 def _like(text: str) -> str:
@@ -48,19 +63,21 @@ def _like(text: str) -> str:
 
 
 class Where(NamedTuple):
-    """The rows a search matches: FROM, WHERE and its parameters, and the tsquery (for ranking) if q was given."""
+    """What a search matches: its condition over alias `t` and the parameters, and the text query if q was given.
 
-    source: Composable
+    With q, `t` is ticket_search (the terms and a copy of every column a search needs); without,
+    ticket_summary.
+    """
+
     condition: Composed
     params: list[Any]
     tsquery: str | None
 
 
-def where_clause(models: ReadModels, filters: SearchFilters, reader: Actor) -> Where:
-    """The filters and the reader's visibility; a text query joins the ticket's search document."""
-    seen, params = visibility(reader)
+def where_clause(filters: SearchFilters, reader: Actor) -> Where:
+    """The filters and the reader's visibility, over alias t."""
+    seen, params = visibility(reader, "t")
     parts: list[Composable] = [seen]
-    source: Composable = models.table("ticket_summary")
     tsquery = None
     if filters.q and filters.q.strip():
         # Customers match public terms only (weight A); staff match internal notes too.
@@ -68,39 +85,40 @@ def where_clause(models: ReadModels, filters: SearchFilters, reader: Actor) -> W
         if tsquery is None:
             parts.append(SQL("FALSE"))
         else:
-            source = SQL("{} JOIN {} USING (id)").format(source, models.table("ticket_search"))
-            parts.append(SQL("terms @@ %s::tsquery"))
-            params.append(tsquery)
+            # The visibility terms let the index itself drop what the reader may not see.
+            seen_terms = visibility_terms(reader)
+            parts.append(SQL("t.terms @@ %s::tsquery"))
+            params.append(f"({tsquery}) & {seen_terms}" if seen_terms else tsquery)
             for substring in recheck:
                 if reader.role == "customer":
-                    parts.append(SQL("public_text LIKE %s"))
+                    parts.append(SQL("t.public_text LIKE %s"))
                     params.append(_like(substring))
                 else:
-                    parts.append(SQL("(public_text LIKE %s OR internal_text LIKE %s)"))
+                    parts.append(SQL("(t.public_text LIKE %s OR t.internal_text LIKE %s)"))
                     params += [_like(substring)] * 2
     equal = {"category": filters.category, "team_id": filters.team, "assignee_id": filters.assignee,
              "customer_id": filters.customer, "customer_tier": filters.tier, "region": filters.region,
              "channel": filters.channel}
     for column, value in equal.items():
         if value is not None:
-            parts.append(SQL("{} = %s").format(Identifier(column)))
+            parts.append(SQL("{} = %s").format(Identifier("t", column)))
             params.append(value)
     for column, values in (("status", filters.status), ("priority", filters.priority)):
         if values:
-            parts.append(SQL("{} = ANY(%s)").format(Identifier(column)))
+            parts.append(SQL("{} = ANY(%s)").format(Identifier("t", column)))
             params.append(list(values))
     if filters.tags:
-        parts.append(SQL("tags && %s::text[]") if filters.tags_mode == "any" else SQL("tags @> %s::text[]"))
+        parts.append(SQL("t.tags && %s::text[]") if filters.tags_mode == "any" else SQL("t.tags @> %s::text[]"))
         params.append(list(filters.tags))
     for column, low, high in (("created_at", filters.created_from, filters.created_to),
                               ("updated_at", filters.updated_from, filters.updated_to)):
         if low is not None:
-            parts.append(SQL("{} >= %s").format(Identifier(column)))
+            parts.append(SQL("{} >= %s").format(Identifier("t", column)))
             params.append(low)
         if high is not None:
-            parts.append(SQL("{} < %s").format(Identifier(column)))
+            parts.append(SQL("{} < %s").format(Identifier("t", column)))
             params.append(high)
-    return Where(source, SQL(" AND ").join(parts), params, tsquery)
+    return Where(SQL(" AND ").join(parts), params, tsquery)
 
 
 def _encode_cursor(values: list[Any]) -> str:
@@ -125,14 +143,18 @@ RELEVANCE_WINDOW = 1000  # relevance orders the most recently updated matches, n
 
 def search(models: ReadModels, page: SearchPage, reader: Actor) -> dict[str, Any]:
     """One page of matching tickets, the cursor to the next, and facet counts."""
-    where = where_clause(models, page, reader)
+    where = where_clause(page, reader)
     sort = page.sort or "updated"
     if sort == "relevance" and not where.tsquery:
         sort = "updated"
     keys = _SORTS[sort]
     with models.cursor() as cur:
-        facets, complete = _facets(cur, where)
-        base, query_params = _matches(where, ranked=sort == "relevance", few=complete)
+        # Plans here are index lookups of a few ms: compiling them (JIT) or starting parallel
+        # workers costs more than it saves.
+        cur.execute("SET LOCAL jit = off")
+        cur.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        facets, complete = _facets(cur, models, where)
+        base, query_params = _matches(models, where, ranked=sort == "relevance", few=complete)
         if sort == "relevance":
             # Ranking every match of a common word (维修 matches a fifth of a million tickets)
             # costs seconds; rank a recent window instead.
@@ -155,31 +177,39 @@ def search(models: ReadModels, page: SearchPage, reader: Actor) -> dict[str, Any
     return {"data": data, "next_cursor": next_cursor, "facets": facets, "facets_complete": complete}
 
 
-def _matches(where: Where, ranked: bool, few: bool) -> tuple[Composed, list[Any]]:
+def _matches(models: ReadModels, where: Where, ranked: bool, few: bool) -> tuple[Composed, list[Any]]:
     """The matching rows with their sort keys (and rank, when ranking).
 
-    With few matches (the facet sample held them all) OFFSET 0 makes PostgreSQL find them
-    through the terms index and sort them, instead of walking the whole updated_at index
-    hoping to meet them early, which the planner does when it misjudges a rare term
-    (a ticket number took 3.5 s at a million tickets).
+    Few matches (the facet sample held them all) are taken from ticket_search alone through
+    the terms index and sorted; OFFSET 0 keeps PostgreSQL from walking the whole updated_at
+    index hoping to meet them early, which it does when it misjudges a rare term. Many
+    matches are met early along ticket_summary's sort indexes, each checked in ticket_search.
     """
-    columns = SQL(", ").join(Identifier(c) for c in LIST_COLUMNS) + SQL(", priority_rank")
+    summary, search = models.table("ticket_summary"), models.table("ticket_search")
     query_params = list(where.params)
+    if where.tsquery is None:
+        source, keys_from = SQL("{} AS t").format(summary), "t"
+    elif few:
+        source, keys_from = SQL("{} AS t").format(search), "t"
+    else:
+        source, keys_from = SQL("{} AS s JOIN {} AS t ON t.id = s.id").format(summary, search), "s"
+    columns = SQL(", ").join(Identifier(keys_from, c) for c in (*LIST_COLUMNS, "priority_rank"))
     if ranked:
-        columns += SQL(", ts_rank(terms, %s::tsquery)::float8 AS rank")
+        columns += SQL(", ts_rank(t.terms, %s::tsquery)::float8 AS rank")
         query_params.insert(0, where.tsquery)
-    base = SQL("SELECT {} FROM {} WHERE {}").format(columns, where.source, where.condition)
+    base = SQL("SELECT {} FROM {} WHERE {}").format(columns, source, where.condition)
     return (base + SQL(" OFFSET 0") if few else base), query_params
 
 
-def _facets(cur: Any, where: Where) -> tuple[dict[str, dict[str, int]], bool]:
+def _facets(cur: Any, models: ReadModels, where: Where) -> tuple[dict[str, dict[str, int]], bool]:
     """Counts by status, priority and tag over the matches (over a sample when there are very many)."""
+    table = models.table("ticket_search" if where.tsquery else "ticket_summary")
     cur.execute(SQL(
-        "WITH sample AS MATERIALIZED (SELECT status, priority, tags FROM {} WHERE {} LIMIT %s)"
+        "WITH sample AS MATERIALIZED (SELECT t.status, t.priority, t.tags FROM {} AS t WHERE {} LIMIT %s)"
         " SELECT 'status' AS facet, status AS value, count(*) AS n FROM sample GROUP BY status"
         " UNION ALL SELECT 'priority', priority, count(*) FROM sample GROUP BY priority"
         " UNION ALL (SELECT 'tags', tag, count(*) FROM sample, unnest(tags) AS tag GROUP BY tag"
-        " ORDER BY 3 DESC, 2 LIMIT 30)").format(where.source, where.condition), [*where.params, FACET_SAMPLE])
+        " ORDER BY 3 DESC, 2 LIMIT 30)").format(table, where.condition), [*where.params, FACET_SAMPLE])
     facets: dict[str, dict[str, int]] = {"status": {}, "priority": {}, "tags": {}}
     for row in cur.fetchall():
         facets[row["facet"]][row["value"]] = row["n"]

@@ -16,7 +16,8 @@ from psycopg.sql import SQL, Identifier
 from events.ticket import Ticket
 from ledgerdesk.bootstrap import Container
 from projections.rebuild import rebuild
-from tests.integration.projection_checks import (AGENTS, CUSTOMERS, differences_from_rebuild, random_command,
+from tests.integration.projection_checks import (AGENTS, CUSTOMERS, board_counts_unlike_the_summaries,
+                                                 differences_from_rebuild, random_command,
                                                  search_documents_unlike_the_store, ticket_form)
 
 
@@ -37,6 +38,7 @@ def test_read_models_equal_a_full_rebuild_after_a_random_mix_of_commands(contain
         runner.catch_up()
     _assert_equal_to_rebuild(container)
     assert search_documents_unlike_the_store(container) == []
+    assert board_counts_unlike_the_summaries(container) == 0
 
 
 def test_rebuild_switches_over_to_tables_equal_to_the_old_ones(container: Container) -> None:

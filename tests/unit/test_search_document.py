@@ -25,8 +25,6 @@ def test_every_ticket_event_is_classed_as_changing_the_search_document_or_not() 
 
 # (state to start from, the command) for each event that must leave the document as it was
 UNSEARCHED_MOVES: list[tuple[str, Callable[[Ticket], Any]]] = [
-    ("new", lambda t: t.assign(AGENT.id, SUPERVISOR)),
-    ("open", lambda t: t.transfer(TEAM_NETWORK, SUPERVISOR, "wrong team")),
     ("open", lambda t: t.escalate("VIP waiting", SUPERVISOR)),
     ("open", lambda t: t.start(AGENT)),
     ("in_progress", lambda t: t.hold("waiting for parts", AGENT)),
@@ -50,6 +48,17 @@ def test_events_outside_the_search_list_leave_the_document_unchanged(status: str
     events = ticket.collect_events()
     assert events and all(type(e).__name__ in OTHER_EVENTS for e in events)
     assert search_document(ticket) == before
+
+
+def test_assignment_and_transfer_change_who_finds_the_ticket() -> None:
+    ticket = filed()
+    assert "#asg:" + AGENT.id not in search_document(ticket).public_terms
+    ticket.assign(AGENT.id, SUPERVISOR)
+    assert "#asg:" + AGENT.id in search_document(ticket).public_terms
+    ticket.transfer(TEAM_NETWORK, SUPERVISOR, "wrong team")
+    terms = search_document(ticket).public_terms
+    assert "#team:" + TEAM_NETWORK in terms and "#asg:" + AGENT.id not in terms
+    assert {type(e).__name__ for e in ticket.collect_events()} == {"Assigned", "Transferred"} <= SEARCH_EVENTS
 
 
 def test_replies_notes_and_tags_change_what_a_ticket_is_found_by() -> None:
