@@ -1,6 +1,7 @@
-"""The tickets projection: ticket_summary, ticket_search, agent_workload, board_counts and daily_stats.
+"""The tickets projection: ticket_summary, ticket_search and the counters beside them.
 
-One projection owns the five tables because all of them change with the same ticket
+One projection owns all its tables (the counters are agent_workload, board_counts,
+backlog_hours and daily_stats) because all of them change with the same ticket
 transitions: a batch replays its events onto the affected tickets in memory, then writes
 the new rows and the workload and stats deltas in the projection's one transaction.
 ticket_search holds what a ticket is found by, one weighted tsvector (public terms A,
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -90,10 +91,10 @@ def search_attributes_row(ticket: Ticket) -> tuple[Any, ...]:
 
 
 class TicketsProjection:
-    """ticket_summary, ticket_search, agent_workload, board_counts and daily_stats, from Ticket events."""
+    """ticket_summary, ticket_search, agent_workload, board_counts, backlog_hours and daily_stats, from Ticket events."""
 
     name = "tickets"
-    tables = ("ticket_summary", "ticket_search", "agent_workload", "board_counts", "daily_stats")
+    tables = ("ticket_summary", "ticket_search", "agent_workload", "board_counts", "backlog_hours", "daily_stats")
 
     def __init__(self, schema: str, suffix: str = "", timezone: str = "Asia/Shanghai") -> None:
         self.schema = schema
@@ -106,7 +107,7 @@ class TicketsProjection:
     def create_tables(self, cur: Cursor, *, with_indexes: bool = True) -> bool:
         """Create what is missing; True when the tables start empty (the projection starts from the first event).
 
-        Tables of an older layout (one missing: ticket_search, board_counts) are dropped and made anew.
+        Tables of an older layout (one of them missing) are dropped and made anew.
         """
         cur.execute("SELECT count(to_regclass(t)) = cardinality(%s::text[]) AS complete FROM unnest(%s::text[]) AS t",
                     [[f"{self.schema}.{t}{self.suffix}" for t in self.tables]] * 2)
@@ -136,6 +137,9 @@ class TicketsProjection:
         cur.execute(SQL(
             "CREATE TABLE IF NOT EXISTS {} (team_id text NOT NULL, assignee_id text NOT NULL, status text NOT NULL,"
             " tickets int NOT NULL, PRIMARY KEY (team_id, assignee_id, status))").format(self.table("board_counts")))
+        cur.execute(SQL(
+            "CREATE TABLE IF NOT EXISTS {} (team_id text NOT NULL, hour timestamptz NOT NULL, tickets int NOT NULL,"
+            " PRIMARY KEY (team_id, hour))").format(self.table("backlog_hours")))
         cur.execute(SQL(
             "CREATE TABLE IF NOT EXISTS {} (day date NOT NULL, team_id text NOT NULL, created int NOT NULL DEFAULT 0,"
             " resolved int NOT NULL DEFAULT 0, reopened int NOT NULL DEFAULT 0,"
@@ -232,21 +236,28 @@ class TicketsProjection:
 
     def _write_counts(self, cur: Cursor, before: dict[Any, tuple[str | None, str | None, str]],
                       after: dict[Any, Ticket]) -> None:
-        """Deltas of agent_workload (active tickets per assignee and status) and board_counts."""
+        """Deltas of agent_workload (active tickets per assignee and status), board_counts and backlog_hours."""
         workload: Counter[tuple[str, str]] = Counter()
         board: Counter[tuple[str, str, str]] = Counter()
+        backlog: Counter[tuple[str, datetime]] = Counter()
         for ticket_id, ticket in after.items():
             old_team, old_assignee, old_status = before.get(ticket_id, (None, None, ""))
-            if old_assignee and old_status in ACTIVE:
-                workload[(old_assignee, old_status)] -= 1
-            if ticket.assignee_id and ticket.status in ACTIVE:
-                workload[(ticket.assignee_id, ticket.status)] += 1
+            hour = ticket.created_on.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+            if old_status in ACTIVE:
+                backlog[(old_team or "", hour)] -= 1
+                if old_assignee:
+                    workload[(old_assignee, old_status)] -= 1
+            if ticket.status in ACTIVE:
+                backlog[(ticket.team_id or "", hour)] += 1
+                if ticket.assignee_id:
+                    workload[(ticket.assignee_id, ticket.status)] += 1
             if old_status in BOARD_STATUSES:
                 board[(old_team or "", old_assignee or "", old_status)] -= 1
             if ticket.status in BOARD_STATUSES:
                 board[(ticket.team_id or "", ticket.assignee_id or "", ticket.status)] += 1
         self._add(cur, "agent_workload", ("assignee_id", "status"), workload)
         self._add(cur, "board_counts", ("team_id", "assignee_id", "status"), board)
+        self._add(cur, "backlog_hours", ("team_id", "hour"), backlog)
 
     def _add(self, cur: Cursor, table: str, key: tuple[str, ...], delta: Counter[Any]) -> None:
         changes = [(*k, n) for k, n in delta.items() if n]

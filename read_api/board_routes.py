@@ -7,8 +7,9 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
-from psycopg.sql import SQL
+from psycopg.sql import SQL, Composable
 
+from events.ticket_status import ACTIVE
 from identity.deps import CurrentActor
 from identity.errors import Forbidden
 from read_api.consistency import ReadModelsDep, TicketsConsistent
@@ -125,13 +126,34 @@ def _avg(total: float, count: int, unit: float) -> float | None:
     return round(total / count / unit, 2) if count else None
 
 
+def _bucket(column: str) -> Composable:
+    """The age bucket of a creation time, as SQL."""
+    return SQL("CASE " + " ".join(
+        f"WHEN now() - {column} < interval '{high} days' THEN '{name}'" if high else f"ELSE '{name}'"
+        for name, _low, high in AGE_BUCKETS) + " END")
+
+
 def _backlog(cur: Any, models: Any, team: str | None) -> dict[str, int]:
-    cases = SQL(" ").join(
-        SQL("WHEN now() - created_at < interval '{} days' THEN '{}'".format(high, name)) if high else
-        SQL("ELSE '{}'".format(name)) for name, _low, high in AGE_BUCKETS)
-    where = SQL("status = ANY(%s)") + (SQL(" AND team_id = %s") if team is not None else SQL(""))
-    params: list[Any] = [["new", "open", "in_progress", "pending"]] + ([team] if team is not None else [])
-    cur.execute(SQL("SELECT CASE {} END AS bucket, count(*) AS n FROM {} WHERE {} GROUP BY bucket")
-                .format(cases, models.table("ticket_summary"), where), params)
-    found = {row["bucket"]: row["n"] for row in cur.fetchall()}
+    """Active tickets by age, from backlog_hours (active tickets per team and hour of creation).
+
+    An hour that lies wholly inside one bucket counts from the table; the few hours that
+    straddle a bucket edge (one per edge) are counted exactly from ticket_summary.
+    """
+    same = SQL("{} = {}").format(_bucket("hour"), _bucket("(hour + interval '1 hour' - interval '1 microsecond')"))
+    team_rows = SQL(" AND team_id = %s AND team_id <> ''") if team is not None else SQL("")
+    team_tickets = SQL(" AND s.team_id = %s") if team is not None else SQL("")
+    team_params: list[Any] = [team] if team is not None else []
+    cur.execute(SQL(
+        "WITH hours AS (SELECT hour, tickets, {same} AS whole FROM {hours} WHERE TRUE{team_rows})"
+        " SELECT {bucket_hour} AS bucket, sum(tickets)::int AS n FROM hours WHERE whole GROUP BY 1"
+        " UNION ALL SELECT {bucket_created}, count(*)::int FROM {summary} AS s"
+        " JOIN (SELECT DISTINCT hour FROM hours WHERE NOT whole) AS edge"
+        " ON s.created_at >= edge.hour AND s.created_at < edge.hour + interval '1 hour'"
+        " WHERE s.status = ANY(%s){team_tickets} GROUP BY 1").format(
+            same=same, hours=models.table("backlog_hours"), team_rows=team_rows, bucket_hour=_bucket("hour"),
+            bucket_created=_bucket("s.created_at"), summary=models.table("ticket_summary"), team_tickets=team_tickets),
+        [*team_params, sorted(ACTIVE), *team_params])
+    found: dict[str, int] = {}
+    for row in cur.fetchall():
+        found[row["bucket"]] = found.get(row["bucket"], 0) + row["n"]
     return {name: found.get(name, 0) for name, _low, _high in AGE_BUCKETS}
