@@ -458,10 +458,12 @@ class RecordingModels:
         return getattr(self._models, name)
 
 
-def explain(container: Any, query: Any, params: Any) -> list[str]:
+def explain(container: Any, query: Any, params: Any, settings: tuple[str, ...] = ()) -> list[str]:
     from psycopg.sql import SQL
 
     with container.read_models.cursor() as cur:
+        for setting in settings:  # the SET LOCALs search() ran first
+            cur.execute(setting)
         cur.execute(SQL("EXPLAIN (ANALYZE, BUFFERS) ") + query, params)
         return [row["QUERY PLAN"] for row in cur.fetchall()][:40]
 
@@ -766,8 +768,8 @@ def run_search(args: argparse.Namespace, container: Any, schema: str, values: di
                 timings.append(elapsed)
                 by_kind[label.split("|")[0]].append(elapsed)
                 matched = sum(out["facets"]["status"].values())
-                parts = [s for _, _, s in models.statements]
-                for part_name, s in zip(("page", "facet_status_priority", "facet_tags"), parts):
+                parts = [s for q, _, s in models.statements if not isinstance(q, str)]
+                for part_name, s in zip(("facets", "page"), parts):
                     statement_share[part_name] += s
                 calls.append({"scenario": scenario, "label": label, "q": page.q, "ms": round(elapsed * 1000, 2),
                               "matched": matched, "statements_ms": [round(s * 1000, 2) for s in parts],
@@ -806,9 +808,11 @@ def explain_slowest(container: Any, calls: list[dict[str, Any]], how_many: int) 
         if key in seen or not call["statements"]:
             continue
         seen.add(key)
-        plans = [{"part": part, "ms_in_run": round(seconds * 1000, 1), "plan": explain(container, query, params)}
-                 for (query, params, seconds), part in zip(call["statements"], ("page", "facet_status_priority",
-                                                                                  "facet_tags"))]
+        settings = tuple(q for q, _, _ in call["statements"] if isinstance(q, str))
+        queries = [(q, p, s) for q, p, s in call["statements"] if not isinstance(q, str)]
+        plans = [{"part": part, "ms_in_run": round(seconds * 1000, 1),
+                  "plan": explain(container, query, params, settings)}
+                 for (query, params, seconds), part in zip(queries, ("facets", "page"))]
         out.append({"scenario": call["scenario"], "label": call["label"], "q": call["q"], "ms": call["ms"],
                     "matched": call["matched"], "plans": plans})
         if len(out) >= how_many:
