@@ -85,10 +85,12 @@ def where_clause(filters: SearchFilters, reader: Actor) -> Where:
         if tsquery is None:
             parts.append(SQL("FALSE"))
         else:
-            # The visibility terms let the index itself drop what the reader may not see.
-            seen_terms = visibility_terms(reader)
+            # The visibility terms (and those of a customer, team or assignee filter) let the
+            # index itself drop what the reader may not see or did not ask for.
+            narrowing = [visibility_terms(reader)] + [quote_lexeme(tag + value) for tag, value in (
+                (CUSTOMER, filters.customer), (TEAM, filters.team), (ASSIGNEE, filters.assignee)) if value]
             parts.append(SQL("t.terms @@ %s::tsquery"))
-            params.append(f"({tsquery}) & {seen_terms}" if seen_terms else tsquery)
+            params.append(" & ".join([f"({tsquery})", *(n for n in narrowing if n)]))
             for substring in recheck:
                 if reader.role == "customer":
                     parts.append(SQL("t.public_text LIKE %s"))

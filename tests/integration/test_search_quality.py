@@ -257,6 +257,11 @@ CASES = [
     Case("team", {"team": "team-east"}, lambda f: f.t.team == "team-east", ("h-icu-pump",), ("h-ac-drip-english",)),
     Case("assignee", {"assignee": "agent-team-south"}, lambda f: f.t.assignee == "agent-team-south", ("h-lamp",)),
     _q("漏水", lambda f: f.t.category == "冰箱" and f.says("漏水"), ("h-fridge-leak",), ("h-ac-leak",), category="冰箱"),
+    # words with a team, assignee or customer filter (these also narrow through the terms index)
+    _q("打印", lambda f: f.t.team == "team-east" and f.says("打印"), team="team-east"),
+    _q("漏水", lambda f: f.t.assignee == "agent-team-south" and f.says("漏水"), assignee="agent-team-south"),
+    _q("蓝屏", lambda f: f.t.customer.id == "cust-cdqz" and f.says("蓝屏"), ("h-thinkpad-bsod",),
+       customer="cust-cdqz"),
     _q("无法开机", lambda f: f.t.customer.tier == "VIP" and f.says("无法开机"), ("h-lilei-printer",),
        ("h-school-batch",), tier="VIP"),
     Case("created in wave 1", lambda l: {"created_from": l.waves[1], "created_to": l.waves[2]},
