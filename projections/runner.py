@@ -52,6 +52,7 @@ class ProjectionRunner:
         self.projections = projections
         self.positions = positions or Positions(recorder.datastore)
         self.stopping = threading.Event()
+        self._wakeups: dict[str, threading.Event] = {}
 
     def create_tables(self) -> None:
         """Every projection's tables; one whose tables were (re)made empty starts from the first event."""
@@ -111,21 +112,42 @@ class ProjectionRunner:
                     log.exception("cleaning GIN pending lists failed; will try again")
 
     def run_forever(self, poll_seconds: float = 1.0, gin_clean_seconds: float = 0.5) -> None:
-        """Catch up, then wake on every commit to the events table until stopped."""
-        janitor = threading.Thread(target=self.clean_pending_lists, args=(gin_clean_seconds,), daemon=True,
-                                   name="gin-janitor")
-        janitor.start()
+        """Catch up, then follow every commit to the events table until stopped.
+
+        Each projection has a thread of its own, so a slow batch of one (say, the audit log
+        after a bulk import) does not hold the others back; one LISTEN connection wakes them all.
+        """
+        self._wakeups = {projection.name: threading.Event() for projection in self.projections}
+        threads = [threading.Thread(target=self.clean_pending_lists, args=(gin_clean_seconds,), daemon=True,
+                                    name="gin-janitor")]
+        threads += [threading.Thread(target=self._follow, args=(projection, poll_seconds), daemon=True,
+                                     name=f"projection-{projection.name}") for projection in self.projections]
+        for thread in threads:
+            thread.start()
         with self._connect() as conn:
             conn.execute(SQL("LISTEN {}").format(Identifier(self.recorder.channel_name)))
             while not self.stopping.is_set():
-                try:
-                    self.catch_up()
-                except Exception:  # noqa: BLE001 - keep following; the batch will be retried
-                    log.exception("projection batch failed; retrying")
-                    self.stopping.wait(1.0)
                 for _ in conn.notifies(timeout=poll_seconds, stop_after=1):
                     pass
-        janitor.join(timeout=5)
+                for wakeup in self._wakeups.values():  # a commit, or the poll as a backstop
+                    wakeup.set()
+        for thread in threads:
+            thread.join(timeout=5)
+
+    def _follow(self, projection: Projection, poll_seconds: float) -> None:
+        wakeup = self._wakeups[projection.name]
+        while not self.stopping.is_set():
+            wakeup.clear()  # before reading, so a commit from now on wakes the next round
+            try:
+                while self.step(projection) and not self.stopping.is_set():
+                    pass
+            except Exception:  # noqa: BLE001 - keep following; the batch will be retried
+                log.exception("projection %s: batch failed; retrying", projection.name)
+                self.stopping.wait(1.0)
+                continue
+            wakeup.wait(poll_seconds)
 
     def stop(self) -> None:
         self.stopping.set()
+        for wakeup in self._wakeups.values():
+            wakeup.set()
