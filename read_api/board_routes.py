@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -127,32 +127,37 @@ def _avg(total: float, count: int, unit: float) -> float | None:
 
 
 def _bucket(column: str) -> Composable:
-    """The age bucket of a creation time, as SQL."""
+    """The age bucket of a creation time, as SQL: younger than `high` days means after %(since_<high>)s."""
     return SQL("CASE " + " ".join(
-        f"WHEN now() - {column} < interval '{high} days' THEN '{name}'" if high else f"ELSE '{name}'"
+        f"WHEN {column} > %(since_{high})s THEN '{name}'" if high else f"ELSE '{name}'"
         for name, _low, high in AGE_BUCKETS) + " END")
 
 
 def _backlog(cur: Any, models: Any, team: str | None) -> dict[str, int]:
     """Active tickets by age, from backlog_hours (active tickets per team and hour of creation).
 
-    An hour that lies wholly inside one bucket counts from the table; the few hours that
-    straddle a bucket edge (one per edge) are counted exactly from ticket_summary.
+    An hour wholly inside one bucket counts from the table; the hours that hold a bucket's
+    edge (one per edge) are counted exactly from ticket_summary.
     """
-    same = SQL("{} = {}").format(_bucket("hour"), _bucket("(hour + interval '1 hour' - interval '1 microsecond')"))
-    team_rows = SQL(" AND team_id = %s AND team_id <> ''") if team is not None else SQL("")
-    team_tickets = SQL(" AND s.team_id = %s") if team is not None else SQL("")
-    team_params: list[Any] = [team] if team is not None else []
+    now = datetime.now(timezone.utc)
+    edges = sorted({(now - timedelta(days=high)).replace(minute=0, second=0, microsecond=0)
+                    for _name, _low, high in AGE_BUCKETS if high})
+    params: dict[str, Any] = {"edges": edges, "team": team, "active": sorted(ACTIVE)}
+    params.update({f"since_{high}": now - timedelta(days=high) for _name, _low, high in AGE_BUCKETS if high})
+    params.update({f"edge{i}": edge for i, edge in enumerate(edges)})
+    in_edge_hours = SQL(" OR ").join(
+        SQL("(s.created_at >= %(edge{i})s AND s.created_at < %(edge{i})s + interval '1 hour')".format(i=i))
+        for i in range(len(edges)))
+    team_rows = SQL(" AND team_id = %(team)s AND team_id <> ''") if team is not None else SQL("")
+    team_tickets = SQL(" AND s.team_id = %(team)s") if team is not None else SQL("")
     cur.execute(SQL(
-        "WITH hours AS (SELECT hour, tickets, {same} AS whole FROM {hours} WHERE TRUE{team_rows})"
-        " SELECT {bucket_hour} AS bucket, sum(tickets)::int AS n FROM hours WHERE whole GROUP BY 1"
+        "SELECT {bucket_hour} AS bucket, sum(tickets)::int AS n FROM {hours}"
+        " WHERE hour <> ALL(%(edges)s::timestamptz[]){team_rows} GROUP BY 1"
         " UNION ALL SELECT {bucket_created}, count(*)::int FROM {summary} AS s"
-        " JOIN (SELECT DISTINCT hour FROM hours WHERE NOT whole) AS edge"
-        " ON s.created_at >= edge.hour AND s.created_at < edge.hour + interval '1 hour'"
-        " WHERE s.status = ANY(%s){team_tickets} GROUP BY 1").format(
-            same=same, hours=models.table("backlog_hours"), team_rows=team_rows, bucket_hour=_bucket("hour"),
-            bucket_created=_bucket("s.created_at"), summary=models.table("ticket_summary"), team_tickets=team_tickets),
-        [*team_params, sorted(ACTIVE), *team_params])
+        " WHERE ({in_edge_hours}) AND s.status = ANY(%(active)s){team_tickets} GROUP BY 1").format(
+            bucket_hour=_bucket("hour"), hours=models.table("backlog_hours"), team_rows=team_rows,
+            bucket_created=_bucket("s.created_at"), summary=models.table("ticket_summary"),
+            in_edge_hours=in_edge_hours, team_tickets=team_tickets), params)
     found: dict[str, int] = {}
     for row in cur.fetchall():
         found[row["bucket"]] = found.get(row["bucket"], 0) + row["n"]

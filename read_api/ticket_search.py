@@ -63,64 +63,75 @@ def _like(text: str) -> str:
 
 
 class Where(NamedTuple):
-    """What a search matches: its condition over alias `t` and the parameters, and the text query if q was given.
+    """What a search matches: the text condition (over ticket_search as `t`, None without q) and
+    the filters with the reader's visibility (over the alias asked for), each with its parameters."""
 
-    With q, `t` is ticket_search (the terms and a copy of every column a search needs); without,
-    ticket_summary.
-    """
-
-    condition: Composed
-    params: list[Any]
+    text: Composed | None
+    text_params: list[Any]
+    filters: Composed
+    filter_params: list[Any]
     tsquery: str | None
 
+    @property
+    def condition(self) -> Composed:
+        return self.filters if self.text is None else self.text + SQL(" AND ") + self.filters
 
-def where_clause(filters: SearchFilters, reader: Actor) -> Where:
-    """The filters and the reader's visibility, over alias t."""
-    seen, params = visibility(reader, "t")
-    parts: list[Composable] = [seen]
+    @property
+    def params(self) -> list[Any]:
+        return [*self.text_params, *self.filter_params]
+
+
+def where_clause(filters: SearchFilters, reader: Actor, alias: str = "t") -> Where:
+    """The text query over ticket_search `t`; the filters and the reader's visibility over `alias`."""
+    text: Composed | None = None
+    text_params: list[Any] = []
     tsquery = None
     if filters.q and filters.q.strip():
         # Customers match public terms only (weight A); staff match internal notes too.
         tsquery, recheck = parse_query(filters.q, public_only=reader.role == "customer")
         if tsquery is None:
-            parts.append(SQL("FALSE"))
+            text = SQL("FALSE") + SQL("")
         else:
             # The visibility terms (and those of a customer, team or assignee filter) let the
             # index itself drop what the reader may not see or did not ask for.
             narrowing = [visibility_terms(reader)] + [quote_lexeme(tag + value) for tag, value in (
                 (CUSTOMER, filters.customer), (TEAM, filters.team), (ASSIGNEE, filters.assignee)) if value]
-            parts.append(SQL("t.terms @@ %s::tsquery"))
-            params.append(" & ".join([f"({tsquery})", *(n for n in narrowing if n)]))
+            text_parts: list[Composable] = [SQL("t.terms @@ %s::tsquery")]
+            text_params.append(" & ".join([f"({tsquery})", *(n for n in narrowing if n)]))
             for substring in recheck:
                 if reader.role == "customer":
-                    parts.append(SQL("t.public_text LIKE %s"))
-                    params.append(_like(substring))
+                    text_parts.append(SQL("t.public_text LIKE %s"))
+                    text_params.append(_like(substring))
                 else:
-                    parts.append(SQL("(t.public_text LIKE %s OR t.internal_text LIKE %s)"))
-                    params += [_like(substring)] * 2
+                    text_parts.append(SQL("(t.public_text LIKE %s OR t.internal_text LIKE %s)"))
+                    text_params += [_like(substring)] * 2
+            text = SQL(" AND ").join(text_parts)
+    seen, params = visibility(reader, alias)
+    parts: list[Composable] = [seen]
     equal = {"category": filters.category, "team_id": filters.team, "assignee_id": filters.assignee,
              "customer_id": filters.customer, "customer_tier": filters.tier, "region": filters.region,
              "channel": filters.channel}
     for column, value in equal.items():
         if value is not None:
-            parts.append(SQL("{} = %s").format(Identifier("t", column)))
+            parts.append(SQL("{} = %s").format(Identifier(alias, column)))
             params.append(value)
     for column, values in (("status", filters.status), ("priority", filters.priority)):
         if values:
-            parts.append(SQL("{} = ANY(%s)").format(Identifier("t", column)))
+            parts.append(SQL("{} = ANY(%s)").format(Identifier(alias, column)))
             params.append(list(values))
     if filters.tags:
-        parts.append(SQL("t.tags && %s::text[]") if filters.tags_mode == "any" else SQL("t.tags @> %s::text[]"))
+        operator = "&&" if filters.tags_mode == "any" else "@>"
+        parts.append(SQL("{} " + operator + " %s::text[]").format(Identifier(alias, "tags")))
         params.append(list(filters.tags))
     for column, low, high in (("created_at", filters.created_from, filters.created_to),
                               ("updated_at", filters.updated_from, filters.updated_to)):
         if low is not None:
-            parts.append(SQL("{} >= %s").format(Identifier("t", column)))
+            parts.append(SQL("{} >= %s").format(Identifier(alias, column)))
             params.append(low)
         if high is not None:
-            parts.append(SQL("{} < %s").format(Identifier("t", column)))
+            parts.append(SQL("{} < %s").format(Identifier(alias, column)))
             params.append(high)
-    return Where(SQL(" AND ").join(parts), params, tsquery)
+    return Where(text, text_params, SQL(" AND ").join(parts), params, tsquery)
 
 
 def _encode_cursor(values: list[Any]) -> str:
@@ -151,12 +162,11 @@ def search(models: ReadModels, page: SearchPage, reader: Actor) -> dict[str, Any
         sort = "updated"
     keys = _SORTS[sort]
     with models.cursor() as cur:
-        # Plans here are index lookups of a few ms: compiling them (JIT) or starting parallel
-        # workers costs more than it saves.
-        cur.execute("SET LOCAL jit = off")
+        # Plans here are index lookups of a few ms: starting parallel workers costs more than it saves.
         cur.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        cur.execute("SET LOCAL work_mem = '16MB'")  # bitmaps of 100k+ matches stay exact
         facets, complete = _facets(cur, models, where)
-        base, query_params = _matches(models, where, ranked=sort == "relevance", few=complete)
+        base, query_params = _matches(models, page, reader, where, sort, few=complete)
         if sort == "relevance":
             # Ranking every match of a common word (维修 matches a fifth of a million tickets)
             # costs seconds; rank a recent window instead.
@@ -179,28 +189,39 @@ def search(models: ReadModels, page: SearchPage, reader: Actor) -> dict[str, Any
     return {"data": data, "next_cursor": next_cursor, "facets": facets, "facets_complete": complete}
 
 
-def _matches(models: ReadModels, where: Where, ranked: bool, few: bool) -> tuple[Composed, list[Any]]:
+def _matches(models: ReadModels, page: SearchPage, reader: Actor, where: Where, sort: str,
+             few: bool) -> tuple[Composed, list[Any]]:
     """The matching rows with their sort keys (and rank, when ranking).
 
     Few matches (the facet sample held them all) are taken from ticket_search alone through
     the terms index and sorted; OFFSET 0 keeps PostgreSQL from walking the whole updated_at
     index hoping to meet them early, which it does when it misjudges a rare term. Many
-    matches are met early along ticket_summary's sort indexes, each checked in ticket_search.
+    matches are met early: the page walks ticket_summary's time index, filtering there, and
+    checks each candidate's text in ticket_search (LATERAL, fenced, so the walk is kept
+    even when the planner underestimates the matches, as it does for prefixes and
+    4-character Chinese words).
     """
     summary, search = models.table("ticket_summary"), models.table("ticket_search")
-    query_params = list(where.params)
-    if where.tsquery is None:
-        source, keys_from = SQL("{} AS t").format(summary), "t"
-    elif few:
-        source, keys_from = SQL("{} AS t").format(search), "t"
-    else:
-        source, keys_from = SQL("{} AS s JOIN {} AS t ON t.id = s.id").format(summary, search), "s"
-    columns = SQL(", ").join(Identifier(keys_from, c) for c in (*LIST_COLUMNS, "priority_rank"))
-    if ranked:
-        columns += SQL(", ts_rank(t.terms, %s::tsquery)::float8 AS rank")
-        query_params.insert(0, where.tsquery)
-    base = SQL("SELECT {} FROM {} WHERE {}").format(columns, source, where.condition)
-    return (base + SQL(" OFFSET 0") if few else base), query_params
+    ranked = sort == "relevance"
+    columns = SQL(", ").join(Identifier("t", c) for c in (*LIST_COLUMNS, "priority_rank"))
+    rank = SQL(", ts_rank(t.terms, %s::tsquery)::float8 AS rank") if ranked else SQL("")
+    rank_params = [where.tsquery] if ranked else []
+    if where.text is None:
+        return (SQL("SELECT {} FROM {} AS t WHERE {}").format(columns, summary, where.filters),
+                list(where.filter_params))
+    if few or sort == "priority":  # no index orders by priority: sort the matches
+        base = SQL("SELECT {}{} FROM {} AS t WHERE {}").format(columns, rank, search, where.condition)
+        return (base + SQL(" OFFSET 0") if few else base), [*rank_params, *where.params]
+    walk = where_clause(page, reader, alias="s")
+    time_key = "created_at" if sort == "created" else "updated_at"
+    outer = SQL(", ").join(Identifier("s", c) for c in (*LIST_COLUMNS, "priority_rank"))
+    query = SQL(
+        "SELECT {outer}{rank} FROM (SELECT {inner} FROM {summary} AS s WHERE {filters}"
+        " ORDER BY s.{key} DESC, s.id DESC) AS s"
+        " CROSS JOIN LATERAL (SELECT t.terms FROM {search} AS t WHERE t.id = s.id AND {text} OFFSET 0) AS t").format(
+        outer=outer, rank=rank, inner=outer, summary=summary, filters=walk.filters, key=Identifier(time_key),
+        search=search, text=where.text)
+    return query, [*rank_params, *walk.filter_params, *where.text_params]
 
 
 def _facets(cur: Any, models: ReadModels, where: Where) -> tuple[dict[str, dict[str, int]], bool]:

@@ -100,3 +100,14 @@ def projector(container: Container) -> Iterator[ProjectionRunner]:
     yield runner
     runner.stop()
     thread.join(timeout=10)
+
+
+@pytest.fixture(params=["few matches", "many matches"])
+def search_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a search test down both query paths: with FACET_SAMPLE at 2, nearly every search
+    counts as one with many matches, whose page walks ticket_summary's time index."""
+    import read_api.ticket_search
+
+    if request.param == "many matches":
+        monkeypatch.setattr(read_api.ticket_search, "FACET_SAMPLE", 2)
+    return str(request.param)

@@ -47,7 +47,7 @@ def _numbers(container: Container, reader: Actor, **filters: Any) -> set[str]:
     return {row["number"] for row in result["data"]}
 
 
-def test_a_customer_finds_only_their_own_tickets_and_never_by_internal_notes(container: Container) -> None:
+def test_a_customer_finds_only_their_own_tickets_and_never_by_internal_notes(container: Container, search_path: str) -> None:
     agent = Actor("agent-1", "agent", ("team-1",))
     ann_jam = _file(container, "打印机卡纸 paper jam", ANN, phone="138-0013-8000", email="ann@example.com")
     ann_dead = _file(container, "打印机无法开机", ANN, phone="138-0013-8000", email="ann@example.com")
@@ -77,7 +77,7 @@ def test_a_customer_finds_only_their_own_tickets_and_never_by_internal_notes(con
     assert _numbers(container, ANN, q="courierkappa") == {ann_jam.number}  # a public reply is findable
 
 
-def test_agents_see_their_teams_tickets_the_unrouted_and_those_assigned_to_them(container: Container) -> None:
+def test_agents_see_their_teams_tickets_the_unrouted_and_those_assigned_to_them(container: Container, search_path: str) -> None:
     east_agent = Actor("agent-east", "agent", ("team-east",))
     west_agent = Actor("agent-west", "agent", ("team-west",))
     east = _file(container, "路由器频繁断网", team="team-east")
@@ -100,8 +100,9 @@ def test_agents_see_their_teams_tickets_the_unrouted_and_those_assigned_to_them(
     assert _numbers(container, Actor("agent-lone", "agent")) == {unrouted.number}
     everyone = _numbers(container, Actor("sup", "supervisor", ("team-east", "team-west")))
     assert everyone == _numbers(container, INTAKE) and len(everyone) == 6
-    facets = search(container.read_models, SearchPage(q="断网"), east_agent)["facets"]
-    assert sum(facets["status"].values()) == len(east_sees)
+    found = search(container.read_models, SearchPage(q="断网"), east_agent)
+    counted = sum(found["facets"]["status"].values())
+    assert counted == len(east_sees) if found["facets_complete"] else counted < len(east_sees)
 
 
 def test_a_customer_reading_their_ticket_gets_no_internal_notes(server: str, projector: ProjectionRunner) -> None:

@@ -274,7 +274,7 @@ CASES = [
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
-def test_a_search_finds_exactly_the_tickets_it_should(loaded: Loaded, case: Case) -> None:
+def test_a_search_finds_exactly_the_tickets_it_should(loaded: Loaded, case: Case, search_path: str) -> None:
     filters = case.filters(loaded) if callable(case.filters) else case.filters
     expected = {f.key for f in loaded.filed.values() if case.expect(f)}
     assert set(case.hits) <= expected and not set(case.misses) & expected, "the expectation itself is off"
@@ -300,8 +300,8 @@ def test_pages_of_the_whole_desk_neither_overlap_nor_skip(loaded: Loaded, sort: 
         assert found == sorted(found, key=lambda k: (-RANK[BY_KEY[k].final_priority], -position[k]))
 
 
-@pytest.mark.parametrize("sort", [None, "created"], ids=["relevance", "created"])
-def test_pages_of_a_keyword_search_neither_overlap_nor_skip(loaded: Loaded, sort: str | None) -> None:
+@pytest.mark.parametrize("sort", [None, "created", "priority", "relevance"])
+def test_pages_of_a_keyword_search_neither_overlap_nor_skip(loaded: Loaded, sort: str | None, search_path: str) -> None:
     expected = {f.key for f in loaded.filed.values() if f.says("打印")}
     pages = _pages(loaded, {"q": "打印", "limit": 6, "sort": sort})
     found = [key for page in pages for key in page]
