@@ -155,33 +155,48 @@ RELEVANCE_WINDOW = 1000  # relevance orders the most recently updated matches, n
 
 
 def search(models: ReadModels, page: SearchPage, reader: Actor) -> dict[str, Any]:
-    """One page of matching tickets, the cursor to the next, and facet counts."""
+    """One page of matching tickets, the cursor to the next, and facet counts.
+
+    One statement takes up to FACET_SAMPLE matches, counts the facets over them and, when they
+    are all the matches, sorts the page out of them too; only with more matches than that does
+    a second statement fetch the page (walking a time index, where matches come early).
+    """
     where = where_clause(page, reader)
     sort = page.sort or "updated"
     if sort == "relevance" and not where.tsquery:
         sort = "updated"
     keys = _SORTS[sort]
+    cursor = _decode_cursor(page.cursor, sort) if page.cursor else None
     with models.cursor() as cur:
         # Plans here are index lookups of a few ms: starting parallel workers costs more than it saves.
         cur.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         cur.execute("SET LOCAL work_mem = '16MB'")  # bitmaps of 100k+ matches stay exact
-        facets, complete = _facets(cur, models, where)
-        base, query_params = _matches(models, page, reader, where, sort, few=complete)
-        if sort == "relevance":
-            # Ranking every match of a common word (维修 matches a fifth of a million tickets)
-            # costs seconds; rank a recent window instead.
-            base = SQL("SELECT * FROM ({}) AS b ORDER BY updated_at DESC LIMIT %s").format(base)
-            query_params.append(RELEVANCE_WINDOW)
-        query = SQL("SELECT * FROM ({}) AS matched").format(base)
-        if page.cursor:
-            query += SQL(" WHERE ({}) < ({})").format(SQL(", ").join(Identifier(k) for k in keys),
-                                                    SQL(", ").join(SQL("%s") for _ in keys))
-            query_params += _decode_cursor(page.cursor, sort)
-        query += SQL(" ORDER BY {} LIMIT %s").format(
-            SQL(", ").join(SQL("{} DESC").format(Identifier(k)) for k in keys))
-        query_params.append(page.limit + 1)
-        cur.execute(query, query_params)
+        sample, sample_params = _sample(models, where, ranked=sort == "relevance")
+        in_sample, in_sample_params = _page_of(SQL("SELECT * FROM sample"), [], sort, keys, cursor, page.limit)
+        cur.execute(SQL(
+            "WITH sample AS MATERIALIZED ({sample} LIMIT %s),"
+            " counted AS (SELECT (SELECT count(*) FROM sample) AS matched, json_build_object("
+            "'status', (SELECT coalesce(json_object_agg(status, n ORDER BY n DESC, status), '{{}}')"
+            " FROM (SELECT status, count(*) AS n FROM sample GROUP BY status) AS x),"
+            " 'priority', (SELECT coalesce(json_object_agg(priority, n ORDER BY n DESC, priority), '{{}}')"
+            " FROM (SELECT priority, count(*) AS n FROM sample GROUP BY priority) AS x),"
+            " 'tags', (SELECT coalesce(json_object_agg(tag, n ORDER BY n DESC, tag), '{{}}')"
+            " FROM (SELECT tag, count(*) AS n FROM sample, unnest(tags) AS tag GROUP BY tag"
+            " ORDER BY 2 DESC, 1 LIMIT 30) AS x)) AS facets)"
+            " SELECT counted.matched AS _matched, counted.facets AS _facets, p.* FROM counted"
+            " LEFT JOIN LATERAL ({page}) AS p ON TRUE").format(sample=sample, page=in_sample),
+            [*sample_params, FACET_SAMPLE, *in_sample_params])
         rows = cur.fetchall()
+        facets, complete = rows[0]["_facets"], rows[0]["_matched"] < FACET_SAMPLE
+        rows = [row for row in rows if row["id"] is not None]
+        if not complete:
+            base, base_params = _matches(models, page, reader, where, sort)
+            if where.text is not None and sort != "priority":
+                # Many matches: walk the time index and stop after a page. Without this PostgreSQL
+                # may sort every visible ticket first, when it misjudges how soon matches come.
+                cur.execute("SET LOCAL enable_sort = off")
+            cur.execute(*_page_of(base, base_params, sort, keys, cursor, page.limit))
+            rows = cur.fetchall()
     more = len(rows) > page.limit
     rows = rows[:page.limit]
     next_cursor = _encode_cursor([rows[-1][k] for k in keys]) if more and rows else None
@@ -189,51 +204,55 @@ def search(models: ReadModels, page: SearchPage, reader: Actor) -> dict[str, Any
     return {"data": data, "next_cursor": next_cursor, "facets": facets, "facets_complete": complete}
 
 
-def _matches(models: ReadModels, page: SearchPage, reader: Actor, where: Where, sort: str,
-             few: bool) -> tuple[Composed, list[Any]]:
-    """The matching rows with their sort keys (and rank, when ranking).
+def _page_of(base: Composable, params: list[Any], sort: str, keys: tuple[str, ...], cursor: list[Any] | None,
+             limit: int) -> tuple[Composed, list[Any]]:
+    """One page (plus one row, to tell whether there is more) of `base`, in `sort` order, after `cursor`."""
+    params = list(params)
+    if sort == "relevance":
+        # Ranking every match of a common word (维修 matches a fifth of a million tickets)
+        # costs seconds; rank a recent window instead.
+        base = SQL("SELECT * FROM ({}) AS b ORDER BY updated_at DESC LIMIT %s").format(base)
+        params.append(RELEVANCE_WINDOW)
+    query = SQL("SELECT * FROM ({}) AS matched").format(base)
+    if cursor is not None:
+        query += SQL(" WHERE ({}) < ({})").format(SQL(", ").join(Identifier(k) for k in keys),
+                                                SQL(", ").join(SQL("%s") for _ in keys))
+        params += cursor
+    query += SQL(" ORDER BY {} LIMIT %s").format(SQL(", ").join(SQL("{} DESC").format(Identifier(k)) for k in keys))
+    return query, [*params, limit + 1]
 
-    Few matches (the facet sample held them all) are taken from ticket_search alone through
-    the terms index and sorted; OFFSET 0 keeps PostgreSQL from walking the whole updated_at
-    index hoping to meet them early, which it does when it misjudges a rare term. Many
-    matches are met early: the page walks ticket_summary's time index, filtering there, and
-    checks each candidate's text in ticket_search (LATERAL, fenced, so the walk is kept
-    even when the planner underestimates the matches, as it does for prefixes and
-    4-character Chinese words).
-    """
-    summary, search = models.table("ticket_summary"), models.table("ticket_search")
-    ranked = sort == "relevance"
+
+def _sample(models: ReadModels, where: Where, ranked: bool) -> tuple[Composed, list[Any]]:
+    """Matches with their list columns and sort keys, from one table: ticket_search when there is a text query."""
+    table = models.table("ticket_search" if where.text is not None else "ticket_summary")
     columns = SQL(", ").join(Identifier("t", c) for c in (*LIST_COLUMNS, "priority_rank"))
-    rank = SQL(", ts_rank(t.terms, %s::tsquery)::float8 AS rank") if ranked else SQL("")
-    rank_params = [where.tsquery] if ranked else []
-    if where.text is None:
-        return (SQL("SELECT {} FROM {} AS t WHERE {}").format(columns, summary, where.filters),
-                list(where.filter_params))
-    if few or sort == "priority":  # no index orders by priority: sort the matches
-        base = SQL("SELECT {}{} FROM {} AS t WHERE {}").format(columns, rank, search, where.condition)
-        return (base + SQL(" OFFSET 0") if few else base), [*rank_params, *where.params]
+    if ranked:
+        return (SQL("SELECT {}, ts_rank(t.terms, %s::tsquery)::float8 AS rank FROM {} AS t WHERE {}").format(
+            columns, table, where.condition), [where.tsquery, *where.params])
+    return SQL("SELECT {} FROM {} AS t WHERE {}").format(columns, table, where.condition), list(where.params)
+
+
+def _matches(models: ReadModels, page: SearchPage, reader: Actor, where: Where,
+             sort: str) -> tuple[Composed, list[Any]]:
+    """All matches with their sort keys (and rank, when ranking), for a desk with many of them.
+
+    They are met early along ticket_summary's time index: the walk filters there and checks
+    each candidate's text in ticket_search (a fenced LATERAL keeps that join order; search()
+    turns sorting off for it, since PostgreSQL underestimates how soon matches come for
+    prefixes and 4-character Chinese words and would sort every visible ticket first). No
+    index orders by priority, so that sort takes the matches from ticket_search and sorts them.
+    """
+    if where.text is None or sort == "priority":
+        return _sample(models, where, ranked=False)
     walk = where_clause(page, reader, alias="s")
-    time_key = "created_at" if sort == "created" else "updated_at"
-    outer = SQL(", ").join(Identifier("s", c) for c in (*LIST_COLUMNS, "priority_rank"))
+    columns = SQL(", ").join(Identifier("s", c) for c in (*LIST_COLUMNS, "priority_rank"))
+    ranked = sort == "relevance"
+    rank = SQL(", ts_rank(t.terms, %s::tsquery)::float8 AS rank") if ranked else SQL("")
     query = SQL(
-        "SELECT {outer}{rank} FROM (SELECT {inner} FROM {summary} AS s WHERE {filters}"
-        " ORDER BY s.{key} DESC, s.id DESC) AS s"
-        " CROSS JOIN LATERAL (SELECT t.terms FROM {search} AS t WHERE t.id = s.id AND {text} OFFSET 0) AS t").format(
-        outer=outer, rank=rank, inner=outer, summary=summary, filters=walk.filters, key=Identifier(time_key),
-        search=search, text=where.text)
-    return query, [*rank_params, *walk.filter_params, *where.text_params]
+        "SELECT {columns}{rank} FROM {summary} AS s"
+        " CROSS JOIN LATERAL (SELECT t.terms FROM {search} AS t WHERE t.id = s.id AND {text} OFFSET 0) AS t"
+        " WHERE {filters}").format(columns=columns, rank=rank, summary=models.table("ticket_summary"),
+                                    search=models.table("ticket_search"), text=where.text, filters=walk.filters)
+    return query, [*([where.tsquery] if ranked else []), *where.text_params, *walk.filter_params]
 
 
-def _facets(cur: Any, models: ReadModels, where: Where) -> tuple[dict[str, dict[str, int]], bool]:
-    """Counts by status, priority and tag over the matches (over a sample when there are very many)."""
-    table = models.table("ticket_search" if where.tsquery else "ticket_summary")
-    cur.execute(SQL(
-        "WITH sample AS MATERIALIZED (SELECT t.status, t.priority, t.tags FROM {} AS t WHERE {} LIMIT %s)"
-        " SELECT 'status' AS facet, status AS value, count(*) AS n FROM sample GROUP BY status"
-        " UNION ALL SELECT 'priority', priority, count(*) FROM sample GROUP BY priority"
-        " UNION ALL (SELECT 'tags', tag, count(*) FROM sample, unnest(tags) AS tag GROUP BY tag"
-        " ORDER BY 3 DESC, 2 LIMIT 30)").format(table, where.condition), [*where.params, FACET_SAMPLE])
-    facets: dict[str, dict[str, int]] = {"status": {}, "priority": {}, "tags": {}}
-    for row in cur.fetchall():
-        facets[row["facet"]][row["value"]] = row["n"]
-    return facets, sum(facets["status"].values()) < FACET_SAMPLE
