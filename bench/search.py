@@ -1318,6 +1318,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip", default="", help="comma list of phases to skip: profile,http,server,lag")
     parser.add_argument("--keep-schema", action="store_true")
     parser.add_argument("--rebuild", default="tickets,audit", help="projections to rebuild and time")
+    parser.add_argument("--facet-sample", type=int, help="override read_api.ticket_search.FACET_SAMPLE (experiments)")
     parser.add_argument("--reuse-schema", help="measure an event store a --keep-schema run generated (skips generation)")
     parser.add_argument("--output", help="also write the JSON here")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
@@ -1328,6 +1329,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("set DATABASE_URL or --database-url")
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     sys.path.insert(0, str(ROOT))
+    if args.facet_sample:
+        import read_api.ticket_search
+        read_api.ticket_search.FACET_SAMPLE = args.facet_sample
     os.environ["PGAPPNAME"] = "bench-search"  # libpq picks it up: pg_stat_activity tells the processes apart
 
     import psycopg

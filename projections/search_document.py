@@ -8,6 +8,7 @@ on a large desk.
 
 from __future__ import annotations
 
+from datetime import timezone
 from typing import TYPE_CHECKING, NamedTuple
 
 from projections.search_terms import email_terms, number_terms, phone_terms, quote_lexeme, text_terms
@@ -16,15 +17,21 @@ if TYPE_CHECKING:
     from events.ticket import Ticket
 
 # The Ticket events that change a field the document is made of (title, description, contact,
-# category, tags, customer organisation, region, product, comments; customer, team and assignee,
-# which are terms too so that the index itself narrows a search to what the reader may see).
+# category, tags, customer organisation, region, product, comments; customer, team, assignee and
+# priority, which are terms too so that the index itself narrows a search to what the reader may
+# see and the filters ask for).
 # Every other event leaves it as it was; tests/unit/test_search_document.py checks each event
 # class is in one list.
-SEARCH_EVENTS = frozenset({"Created", "CommentAdded", "Tagged", "Untagged", "Assigned", "Transferred"})
+SEARCH_EVENTS = frozenset({"Created", "CommentAdded", "Tagged", "Untagged", "Assigned", "Transferred",
+                           "PriorityChanged"})
 OTHER_EVENTS = frozenset({"Escalated", "Started", "PutOnHold", "Resumed", "Resolved", "Closed", "Reopened",
-                          "Rated", "Merged", "Absorbed", "Linked", "PriorityChanged", "FieldsSet"})
+                          "Rated", "Merged", "Absorbed", "Linked", "FieldsSet"})
 # Who may see a ticket, as terms: staff see their teams' tickets, unrouted ones and their own.
 CUSTOMER, TEAM, ASSIGNEE = "#cust:", "#team:", "#asg:"
+# What the search filters ask for, as terms, so that the index narrows a text search by them too
+# (the filters are still checked on the row: these terms only have to be a superset).
+PRIORITY, TAG, CATEGORY, REGION, CHANNEL, TIER = "#pri:", "#tag:", "#cat:", "#reg:", "#ch:", "#tier:"
+CREATED_DAY, CREATED_MONTH = "#day:", "#mon:"  # the UTC date of creation: 2026-11-04, 2026-11
 
 
 class SearchDocument(NamedTuple):
@@ -46,9 +53,14 @@ def search_document(ticket: Ticket) -> SearchDocument:
     internal_text = "\n".join(c["body"] for c in ticket.comments if not c["public"]).casefold()
     public = text_terms(public_text) | phone_terms(contact.get("phone")) | email_terms(contact.get("email"))
     public |= number_terms(ticket.number)
-    public |= {CUSTOMER + (ticket.customer_id or ""), TEAM + (ticket.team_id or "")}
-    if ticket.assignee_id:
-        public.add(ASSIGNEE + ticket.assignee_id)
+    public |= {CUSTOMER + (ticket.customer_id or ""), TEAM + (ticket.team_id or ""), PRIORITY + ticket.priority}
+    public |= {TAG + tag for tag in ticket.tags}
+    for tag, value in ((ASSIGNEE, ticket.assignee_id), (CATEGORY, ticket.category), (REGION, ticket.region),
+                       (CHANNEL, ticket.channel), (TIER, ticket.customer.get("tier"))):
+        if value:
+            public.add(tag + value)
+    created = ticket.created_on.astimezone(timezone.utc).date()
+    public |= {CREATED_DAY + created.isoformat(), CREATED_MONTH + created.isoformat()[:7]}
     internal = text_terms(internal_text) - public
     return SearchDocument(sorted(public), sorted(internal), public_text, internal_text)
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from psycopg.sql import SQL, Composable, Composed, Identifier
 
 from events.errors import DomainError
-from projections.search_document import ASSIGNEE, CUSTOMER, TEAM
+from projections.search_document import (ASSIGNEE, CATEGORY, CHANNEL, CREATED_DAY, CREATED_MONTH, CUSTOMER, PRIORITY,
+                                         REGION, TAG, TEAM, TIER)
 from projections.search_terms import parse_query, quote_lexeme
 from read_api.search_filters import SearchFilters, SearchPage
 
@@ -62,6 +63,46 @@ def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+def _any(terms: list[str]) -> str:
+    return "(" + " | ".join(quote_lexeme(term) for term in terms) + ")"
+
+
+def filter_terms(filters: SearchFilters) -> list[str]:
+    """tsquery parts the filters imply over the document's filter terms (a superset of what they match)."""
+    parts = [quote_lexeme(tag + value) for tag, value in (
+        (CUSTOMER, filters.customer), (TEAM, filters.team), (ASSIGNEE, filters.assignee), (CATEGORY, filters.category),
+        (REGION, filters.region), (CHANNEL, filters.channel), (TIER, filters.tier)) if value]
+    if filters.priority:
+        parts.append(_any([PRIORITY + p for p in filters.priority]))
+    if filters.tags:
+        tags = [TAG + t for t in filters.tags]
+        parts += [_any(tags)] if filters.tags_mode == "any" else [quote_lexeme(t) for t in tags]
+    days = _created_days(filters.created_from, filters.created_to)
+    if days is not None:
+        parts.append(_any(days))
+    return parts
+
+
+def _created_days(low: datetime | None, high: datetime | None) -> list[str] | None:
+    """Creation-date terms covering [low, high): whole months as months, the rest as days; None if unbounded or long."""
+    if low is None or high is None and low < datetime.now(timezone.utc) - timedelta(days=400):
+        return None
+    first = low.astimezone(timezone.utc).date()
+    last = (high or datetime.now(timezone.utc) + timedelta(days=1)).astimezone(timezone.utc).date()
+    if (last - first).days > 400:
+        return None
+    terms, day = [], first
+    while day <= last:
+        month_end = (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        if day.day == 1 and month_end <= last:
+            terms.append(CREATED_MONTH + day.isoformat()[:7])
+            day = month_end + timedelta(days=1)
+        else:
+            terms.append(CREATED_DAY + day.isoformat())
+            day += timedelta(days=1)
+    return terms
+
+
 class Where(NamedTuple):
     """What a search matches: the text condition (over ticket_search as `t`, None without q) and
     the filters with the reader's visibility (over the alias asked for), each with its parameters."""
@@ -94,11 +135,10 @@ def where_clause(filters: SearchFilters, reader: Actor, alias: str = "t") -> Whe
         else:
             # The visibility terms (and those of a customer, team or assignee filter) let the
             # index itself drop what the reader may not see or did not ask for.
-            narrowing = [visibility_terms(reader)] + [quote_lexeme(tag + value) for tag, value in (
-                (CUSTOMER, filters.customer), (TEAM, filters.team), (ASSIGNEE, filters.assignee)) if value]
+            narrowing = [visibility_terms(reader), *filter_terms(filters)]
             text_parts: list[Composable] = [SQL("t.terms @@ %s::tsquery")]
             text_params.append(" & ".join([f"({tsquery})", *(n for n in narrowing if n)]))
-            for substring in recheck:
+            for substring in (run for run in recheck if len(run) > 2):  # a bigram term is its own exact match
                 if reader.role == "customer":
                     text_parts.append(SQL("t.public_text LIKE %s"))
                     text_params.append(_like(substring))

@@ -268,6 +268,15 @@ CASES = [
          lambda f: f.t.wave == 1, ("h-projector-open",), ("h-ac-wont-open", "h-lilei-printer")),
     Case("created since wave 2, high", lambda l: {"created_from": l.waves[2], "priority": ["high"]},
          lambda f: f.t.wave == 2 and f.t.final_priority == "high"),
+    # words with filters that also narrow through the terms index (priority, tags, region, channel, creation days)
+    _q("屏幕", lambda f: f.t.final_priority in ("high", "urgent") and f.says("屏幕"), priority=["high", "urgent"]),
+    _q("上门", lambda f: bool({"上门", "返修"} & set(f.t.final_tags)) and f.says("上门"), tags=["上门", "返修"]),
+    _q("上门", lambda f: {"上门", "保修期内"} <= set(f.t.final_tags) and f.says("上门"), tags=["上门", "保修期内"],
+       tags_mode="all"),
+    _q("维修", lambda f: f.t.region == "华东" and f.says("维修"), region="华东"),
+    _q("无法", lambda f: f.t.channel == "phone" and f.says("无法"), channel="phone"),
+    Case("created in wave 1, q=无法", lambda l: {"created_from": l.waves[1], "created_to": l.waves[2], "q": "无法"},
+         lambda f: f.t.wave == 1 and f.says("无法")),
     Case("created before wave 1, q=打印", lambda l: {"created_to": l.waves[1], "q": "打印"},
          lambda f: f.t.wave == 0 and f.says("打印"), ("h-lilei-printer",), ("h-printer-lid",)),
 ]

@@ -35,7 +35,6 @@ UNSEARCHED_MOVES: list[tuple[str, Callable[[Ticket], Any]]] = [
     ("resolved", lambda t: t.rate(5, "quick", CUSTOMER)),
     ("open", lambda t: t.merge_into(filed(), AGENT)),
     ("open", lambda t: t.link(str(filed().id), "related", AGENT)),
-    ("open", lambda t: t.change_priority("urgent", AGENT)),
     ("open", lambda t: t.set_fields({"floor": 7}, AGENT)),
 ]
 
