@@ -78,7 +78,7 @@ def filter_terms(filters: SearchFilters) -> list[str]:
         tags = [TAG + t for t in filters.tags]
         parts += [_any(tags)] if filters.tags_mode == "any" else [quote_lexeme(t) for t in tags]
     days = _created_days(filters.created_from, filters.created_to)
-    if days is not None:
+    if days:  # none at all: an empty range, which the row filter answers at once
         parts.append(_any(days))
     return parts
 

@@ -320,6 +320,11 @@ def test_pages_of_a_keyword_search_neither_overlap_nor_skip(loaded: Loaded, sort
     assert len(pages) == -(-len(expected) // 6)
 
 
+def test_a_creation_range_that_ends_before_it_starts_finds_nothing(loaded: Loaded, search_path: str) -> None:
+    page = SearchPage(q="打印", created_from=loaded.waves[2], created_to=loaded.waves[1])
+    assert search(loaded.container.read_models, page, READER)["data"] == []
+
+
 def test_facets_count_every_match_not_just_the_page(loaded: Loaded) -> None:
     matching = [f.t for f in loaded.filed.values() if f.says("无法开机")]
     result = search(loaded.container.read_models, SearchPage(q="无法开机", limit=5), READER)
