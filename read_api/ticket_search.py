@@ -236,7 +236,7 @@ def search(models: ReadModels, page: SearchPage, reader: Actor) -> dict[str, Any
         rows = [row for row in rows if row["id"] is not None]
         if not complete:
             base, base_params = _matches(models, page, reader, where, sort)
-            if where.text is not None and sort != "priority":
+            if where.text is not None and _walks(page, sort):
                 # Many matches: walk the time index and stop after a page. Without this PostgreSQL
                 # may sort every visible ticket first, when it misjudges how soon matches come.
                 cur.execute("SET LOCAL enable_sort = off")
@@ -277,6 +277,20 @@ def _sample(models: ReadModels, where: Where, ranked: bool) -> tuple[Composed, l
     return SQL("SELECT {} FROM {} AS t WHERE {}").format(columns, table, where.condition), list(where.params)
 
 
+def _walks(page: SearchPage, sort: str) -> bool:
+    """Whether many matches are best met along a time index of ticket_summary.
+
+    Not for priority (no index orders by it), nor for updated/relevance order when the
+    tickets were created a week ago or earlier: those were updated long ago too, so the walk
+    would pass every newer ticket first; the creation-day terms narrow them in the index
+    instead, and they are sorted.
+    """
+    if sort == "priority":
+        return False
+    old = page.created_to is not None and page.created_to < datetime.now(timezone.utc) - timedelta(days=7)
+    return sort == "created" or not old
+
+
 def _matches(models: ReadModels, page: SearchPage, reader: Actor, where: Where,
              sort: str) -> tuple[Composed, list[Any]]:
     """All matches with their sort keys (and rank, when ranking), for a desk with many of them.
@@ -284,11 +298,11 @@ def _matches(models: ReadModels, page: SearchPage, reader: Actor, where: Where,
     They are met early along ticket_summary's time index: the walk filters there and checks
     each candidate's text in ticket_search (a fenced LATERAL keeps that join order; search()
     turns sorting off for it, since PostgreSQL underestimates how soon matches come for
-    prefixes and 4-character Chinese words and would sort every visible ticket first). No
-    index orders by priority, so that sort takes the matches from ticket_search and sorts them.
+    prefixes and 4-character Chinese words and would sort every visible ticket first). Where
+    that walk would be long (see _walks) the matches come from ticket_search and are sorted.
     """
-    if where.text is None or sort == "priority":
-        return _sample(models, where, ranked=False)
+    if where.text is None or not _walks(page, sort):
+        return _sample(models, where, ranked=sort == "relevance")
     walk = where_clause(page, reader, alias="s")
     columns = SQL(", ").join(Identifier("s", c) for c in (*LIST_COLUMNS, "priority_rank"))
     ranked = sort == "relevance"
