@@ -82,12 +82,9 @@ class AuditProjection:
         cur.execute(SQL("CREATE TABLE IF NOT EXISTS {} (aggregate_id uuid PRIMARY KEY, subject text NOT NULL)")
                     .format(self.table("audit_subjects")))
         if with_indexes and not exists:
-            self.create_indexes(cur)
+            for statement in self.index_statements():
+                cur.execute(statement)
         return not exists
-
-    def create_indexes(self, cur: Cursor) -> None:
-        for statement in self.index_statements():
-            cur.execute(statement)
 
     def index_statements(self) -> list[Composed]:
         return [SQL("CREATE INDEX ON {} " + d).format(self.table("audit_log"))

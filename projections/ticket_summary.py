@@ -147,12 +147,9 @@ class TicketsProjection:
             " resolution_ms bigint NOT NULL DEFAULT 0, ratings int NOT NULL DEFAULT 0,"
             " rating_sum int NOT NULL DEFAULT 0, PRIMARY KEY (day, team_id))").format(stats))
         if with_indexes and not exists:
-            self.create_indexes(cur)
+            for statement in self.index_statements():
+                cur.execute(statement)
         return not exists
-
-    def create_indexes(self, cur: Cursor) -> None:
-        for statement in self.index_statements():
-            cur.execute(statement)
 
     def index_statements(self) -> list[Composed]:
         """Secondary indexes, largest first; a rebuild adds them after the bulk fill, several at once."""
