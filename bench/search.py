@@ -29,8 +29,7 @@ What it does (progress on stderr, one JSON document on stdout, and in ``--output
    timed) while a paced open-loop writer issues ``--lag-rate`` commands/s (comments, status changes,
    creates) through ``desk.change_ticket`` / ``desk.open_ticket`` for ``--lag-seconds``; a poller
    reads the projections' positions every ~2-4 ms; lag = first poll that saw the position reach the
-   command's ``receipt.position`` minus the moment the command returned. Variant ``gin_janitor``
-   repeats it with ``gin_clean_pending_list()`` called beside the projector every 0.5 s. The backends
+   command's ``receipt.position`` minus the moment the command returned. The backends
    are told apart in pg_stat_activity through PGAPPNAME (sampled every 25 ms).
 
 The machine may be shared: loadavg and the busiest other processes are recorded with the figures.
@@ -470,6 +469,16 @@ def explain(container: Any, query: Any, params: Any, settings: tuple[str, ...] =
 
 def sql_text(query: Any, cur: Any) -> str:
     return query.as_string(cur) if hasattr(query, "as_string") else str(query)
+
+
+def stop_process(proc: subprocess.Popen[bytes], timeout: float = 20) -> None:
+    """SIGTERM, then SIGKILL if it has not ended within `timeout` seconds."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def proc_cpu_seconds(pid: int) -> float:
@@ -938,23 +947,15 @@ def run_http_server(args: argparse.Namespace, schema: str, values: dict[str, Any
                 out[path.strip("/") + " admin"] = summary_ms(timings)
         return out
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
         logfile.close()
 
 
 # -- projection lag while commands flow ---------------------------------------------------------
 
 
-def run_lag(args: argparse.Namespace, container: Any, schema: str, values: dict[str, Any],
-            janitor: bool = False) -> dict[str, Any]:
-    """Projection lag at a paced command rate; with `janitor`, a thread beside the projector keeps the
-    GIN pending lists of ticket_summary short (gin_clean_pending_list every --janitor-interval seconds),
-    emulating a fix, so projection transactions never flush them themselves."""
+def run_lag(args: argparse.Namespace, container: Any, schema: str, values: dict[str, Any]) -> dict[str, Any]:
+    """Projection lag at a paced command rate, against a projector process as shipped (GIN janitor included)."""
     import psycopg
 
     from events.actor import Actor
@@ -1009,21 +1010,6 @@ def run_lag(args: argparse.Namespace, container: Any, schema: str, values: dict[
                     activity[f"{who} | {state} | {wait} | {query}"] += 1
                 time.sleep(0.025)
 
-    janitor_calls: list[tuple[float, int]] = []
-
-    def clean_pending_lists() -> None:
-        with psycopg.connect(args.database_url, autocommit=True) as conn:
-            names = [r[0] for r in conn.execute(
-                "SELECT i.indexrelid::regclass::text FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
-                " JOIN pg_am a ON a.oid = c.relam WHERE i.indrelid = %s::regclass AND a.amname = 'gin'",
-                (f'"{schema}".ticket_summary',)).fetchall()]
-            statement = "SELECT " + " + ".join(f"gin_clean_pending_list('{n}'::regclass)" for n in names)
-            while not stop_polling.is_set():
-                t0 = time.perf_counter()
-                cleaned = conn.execute(statement).fetchone()[0]  # type: ignore[index]
-                janitor_calls.append((time.perf_counter() - t0, cleaned))
-                stop_polling.wait(args.janitor_interval)
-
     loads: list[float] = []
     saves: list[float] = []
     original_ticket, original_insert = desk.ticket, desk.recorder.insert_events
@@ -1061,9 +1047,6 @@ def run_lag(args: argparse.Namespace, container: Any, schema: str, values: dict[
         poller.start()
         sampler = threading.Thread(target=sample_activity, daemon=True)
         sampler.start()
-        cleaner = threading.Thread(target=clean_pending_lists, daemon=True)
-        if janitor:
-            cleaner.start()
         desk.ticket = timed_ticket  # type: ignore[method-assign]
         desk.recorder.insert_events = timed_insert  # type: ignore[method-assign]
         records: list[dict[str, Any]] = []
@@ -1150,8 +1133,6 @@ def run_lag(args: argparse.Namespace, container: Any, schema: str, values: dict[
         stop_polling.set()
         poller.join(timeout=5)
         sampler.join(timeout=5)
-        if janitor:
-            cleaner.join(timeout=30)
         cpu_after = proc_cpu_seconds(projector.pid)
         own_cpu = time.process_time() - own_before
         with psycopg.connect(args.database_url, autocommit=True) as conn:
@@ -1160,12 +1141,7 @@ def run_lag(args: argparse.Namespace, container: Any, schema: str, values: dict[
         desk.ticket = original_ticket  # type: ignore[method-assign]
         desk.recorder.insert_events = original_insert  # type: ignore[method-assign]
         stop_polling.set()
-        projector.send_signal(signal.SIGTERM)
-        try:
-            projector.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            projector.kill()
-            projector.wait()
+        stop_process(projector)
         logfile.close()
 
     batches = batch_report(batches_path, t_start_wall) if args.lag_projector == "timed" else {}
@@ -1220,8 +1196,6 @@ def run_lag(args: argparse.Namespace, container: Any, schema: str, values: dict[
         "lag_timeline_per_second": [{"second": sec, "commands": len(v), "max_lag_ms": round(max(v) * 1000),
                                      "p50_lag_ms": round(pct(v, 50) * 1000)} for sec, v in sorted(timeline.items())],
         "checkpoints_during": checkpoints, "projector_batches": batches,
-        "gin_janitor": {"interval_s": args.janitor_interval, "calls": summary_ms([c for c, _ in janitor_calls]),
-                        "pages_cleaned_total": sum(n for _, n in janitor_calls)} if janitor else None,
         "poll_interval_ms_mean": round(1000 * sum(poll_gaps) / len(poll_gaps), 2) if poll_gaps else None,
         "projector_cpu_share": round((cpu_after - cpu_before) / duration, 2) if duration > 0 else None,
         "bench_process_cpu_share": round(own_cpu / duration, 2) if duration > 0 else None,
@@ -1311,9 +1285,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lag-threads", type=int, default=48)
     parser.add_argument("--lag-projector", choices=["cli", "timed"], default="timed",
                         help="cli: `ledgerdesk serve projector`; timed: the same run_forever with each batch timed")
-    parser.add_argument("--lag-variants", default="baseline,gin_janitor",
-                        help="baseline: as shipped; gin_janitor: plus gin_clean_pending_list beside the projector")
-    parser.add_argument("--janitor-interval", type=float, default=0.5)
     parser.add_argument("--serve-timed-projector", help=argparse.SUPPRESS)
     parser.add_argument("--skip", default="", help="comma list of phases to skip: profile,http,server,lag")
     parser.add_argument("--keep-schema", action="store_true")
@@ -1392,12 +1363,10 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as error:  # noqa: BLE001 - optional phase
                 result["http_server"] = {"error": repr(error)}
         if "lag" not in skip:
-            result["lag"] = {}
-            for variant in [v.strip() for v in args.lag_variants.split(",") if v.strip()]:
-                lg = result["lag"][variant] = run_lag(args, container, schema, values, janitor=variant == "gin_janitor")
-                log(f"lag {variant}: {lg['achieved_rate']}/s achieved; tickets p50 {lg['lag_tickets'].get('p50_ms')} "
-                    f"p95 {lg['lag_tickets'].get('p95_ms')} p99 {lg['lag_tickets'].get('p99_ms')} ms; "
-                    f"both p99 {lg['lag_both'].get('p99_ms')} ms")
+            lg = result["lag"] = run_lag(args, container, schema, values)
+            log(f"lag: {lg['achieved_rate']}/s achieved; tickets p50 {lg['lag_tickets'].get('p50_ms')} "
+                f"p95 {lg['lag_tickets'].get('p95_ms')} p99 {lg['lag_tickets'].get('p99_ms')} ms; "
+                f"both p99 {lg['lag_both'].get('p99_ms')} ms")
         result["busy_processes_at_end"] = busy_processes()
         result["wall_seconds"] = round(time.perf_counter() - began, 1)
     except Exception:  # keep what was measured before the failure

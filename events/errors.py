@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 
 class DomainError(Exception):
     """A command the domain refuses; `code` is stable, `detail` is for people."""
 
     code = "domain.error"
     status = 409
+    headers: ClassVar[dict[str, str] | None] = None  # extra response headers, e.g. Retry-After
 
     def __init__(self, detail: str, *, code: str | None = None) -> None:
         super().__init__(detail)

@@ -1,7 +1,7 @@
 """What a ticket is found by: its search terms and texts, public and internal apart, and who may see it.
 
 The document lives in `ticket_search`, rewritten only when one of `SEARCH_EVENTS` happened
-to the ticket; for every other event (status, priority...) the row's other columns are
+to the ticket; for every other event (status, escalation, links...) the row's other columns are
 updated in place and the terms index sees no write, which keeps projection batches short
 on a large desk.
 """

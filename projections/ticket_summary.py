@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from psycopg import Cursor
 
 PRIORITY_RANK = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
-_TICKET_TOPIC_PREFIX = "events.ticket:Ticket"
 
 SUMMARY_COLUMNS = (
     "id", "number", "title", "status", "priority", "priority_rank", "category", "channel", "team_id",
@@ -38,7 +37,7 @@ SUMMARY_COLUMNS = (
     "updated_at", "first_responded_at", "resolved_at", "closed_at", "due_at", "version", "rating", "state",
 )
 # ticket_search repeats what a text search filters, counts (facets), sorts and lists, so a search
-# never has to visit ticket_summary. Only id and terms are indexed there: an update that leaves
+# with few matches never has to visit ticket_summary. Only id and terms are indexed there: an update that leaves
 # terms alone is a HOT update (no index entry at all), which is what most events are.
 SEARCH_COLUMNS = (
     "id", "number", "title", "status", "priority", "priority_rank", "category", "channel", "team_id",
@@ -264,7 +263,9 @@ class TicketsProjection:
         cur.executemany(SQL("INSERT INTO {} AS c (" + names + ", tickets) VALUES (" + "%s, " * len(key) + "%s)"
                             " ON CONFLICT (" + names + ") DO UPDATE SET tickets = c.tickets + EXCLUDED.tickets")
                         .format(self.table(table)), changes)
-        cur.execute(SQL("DELETE FROM {} WHERE tickets = 0").format(self.table(table)))
+        # Only the rows just changed can have reached 0: delete those by key, not by scanning the table.
+        cur.executemany(SQL("DELETE FROM {} WHERE " + " AND ".join(f"{k} = %s" for k in key) + " AND tickets = 0")
+                        .format(self.table(table)), [change[:-1] for change in changes])
 
     def _write_stats(self, cur: Cursor, stats: dict[tuple[Any, str], Counter[str]]) -> None:
         fields = ("created", "resolved", "reopened", "first_responses", "first_response_ms",

@@ -55,19 +55,15 @@ def board(models: ReadModelsDep, actor: CurrentActor, _: TicketsConsistent, team
 
 
 def _column_counts(cur: Any, models: Any, actor: Any, team: str | None, assignee: str | None) -> dict[str, int]:
-    """Tickets per board column, summed from board_counts (kept by the projection; '' stands for none)."""
-    where: list[Any] = [SQL("TRUE")]  # the same rows as visibility(actor) over ticket_summary
-    params: list[Any] = []
-    if actor.role in ("agent", "supervisor"):
-        where = [SQL("(team_id = '' OR team_id = ANY(%s) OR assignee_id = %s)")]
-        params = [list(actor.team_ids), actor.id]
-    elif actor.role not in ("admin", "auditor"):
-        where = [SQL("FALSE")]
+    """Tickets per board column, summed from board_counts, which the projection keeps ('' standing for none)."""
+    seen, params = visibility(actor)
+    where = [seen]
     for column, value in (("team_id", team), ("assignee_id", assignee)):
         if value is not None:
-            where.append(SQL(f"{column} = %s AND {column} <> ''"))
+            where.append(SQL(f"{column} = %s"))
             params.append(value)
-    cur.execute(SQL("SELECT status, sum(tickets)::int AS n FROM {} WHERE {} GROUP BY status")
+    cur.execute(SQL("SELECT status, sum(tickets)::int AS n FROM (SELECT NULLIF(team_id, '') AS team_id,"
+                    " NULLIF(assignee_id, '') AS assignee_id, status, tickets FROM {}) AS c WHERE {} GROUP BY status")
                 .format(models.table("board_counts"), SQL(" AND ").join(where)), params)
     return {row["status"]: row["n"] for row in cur.fetchall()}
 
@@ -148,7 +144,7 @@ def _backlog(cur: Any, models: Any, team: str | None) -> dict[str, int]:
     in_edge_hours = SQL(" OR ").join(
         SQL("(s.created_at >= %(edge{i})s AND s.created_at < %(edge{i})s + interval '1 hour')".format(i=i))
         for i in range(len(edges)))
-    team_rows = SQL(" AND team_id = %(team)s AND team_id <> ''") if team is not None else SQL("")
+    team_rows = SQL(" AND team_id = %(team)s AND team_id <> ''") if team is not None else SQL("")  # '' is no team
     team_tickets = SQL(" AND s.team_id = %(team)s") if team is not None else SQL("")
     cur.execute(SQL(
         "SELECT {bucket_hour} AS bucket, sum(tickets)::int AS n FROM {hours}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from fastapi import Depends, Header, Query, Request, Response
 
@@ -13,7 +13,7 @@ from read_api.read_models import ReadModels
 class ProjectionBehind(DomainError):
     code = "projection.behind"
     status = 503
-    headers = {"Retry-After": "1"}
+    headers: ClassVar[dict[str, str] | None] = {"Retry-After": "1"}
 
 
 class PositionUnknown(DomainError):

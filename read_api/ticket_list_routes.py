@@ -17,7 +17,7 @@ from identity.deps import CurrentActor
 from projections import ticket_state
 from read_api.consistency import ReadModelsDep, TicketsConsistent
 from read_api.read_models import ReadModels
-from read_api.search_filters import SearchFilters, SearchPage
+from read_api.search_filters import NO_NUL, SearchFilters, SearchPage
 from read_api.ticket_search import search
 from read_api.ticket_views import ticket_state as visible_state
 
@@ -33,7 +33,7 @@ class TicketsPage(BaseModel):
 
 class SaveView(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[^\x00]*$")]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=NO_NUL)]
     filters: SearchFilters
 
 

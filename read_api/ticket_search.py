@@ -49,22 +49,21 @@ def visibility(reader: Actor, alias: str | None = None) -> tuple[Composable, lis
     return SQL("FALSE"), []
 
 
+def _any(terms: list[str]) -> str:
+    return "(" + " | ".join(quote_lexeme(term) for term in terms) + ")"
+
+
 def visibility_terms(reader: Actor) -> str | None:
     """The same rows as visibility(), as a tsquery over the visibility terms of ticket_search."""
     if reader.role == "customer":
         return quote_lexeme(CUSTOMER + reader.id)
     if reader.role in ("agent", "supervisor"):
-        seen = [TEAM, *(TEAM + team for team in reader.team_ids), ASSIGNEE + reader.id]
-        return "(" + " | ".join(quote_lexeme(term) for term in seen) + ")"
+        return _any([TEAM, *(TEAM + team for team in reader.team_ids), ASSIGNEE + reader.id])
     return None
 
 
 def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-def _any(terms: list[str]) -> str:
-    return "(" + " | ".join(quote_lexeme(term) for term in terms) + ")"
 
 
 def filter_terms(filters: SearchFilters) -> list[str]:
@@ -104,8 +103,8 @@ def _created_days(low: datetime | None, high: datetime | None) -> list[str] | No
 
 
 class Where(NamedTuple):
-    """What a search matches: the text condition (over ticket_search as `t`, None without q) and
-    the filters with the reader's visibility (over the alias asked for), each with its parameters."""
+    """What a search matches: the terms condition (over ticket_search as `t`; None when neither q
+    nor a filter has terms) and the filters with the reader's visibility, each with its parameters."""
 
     text: Composed | None
     text_params: list[Any]
@@ -122,19 +121,20 @@ class Where(NamedTuple):
         return [*self.text_params, *self.filter_params]
 
 
-def where_clause(filters: SearchFilters, reader: Actor, alias: str = "t") -> Where:
-    """The text query over ticket_search `t`; the filters and the reader's visibility over `alias`."""
+def where_clause(filters: SearchFilters, reader: Actor) -> Where:
+    """The text query over ticket_search `t`; the filters and the reader's visibility over `t` too."""
     text: Composed | None = None
     text_params: list[Any] = []
     tsquery = None
     # The visibility terms and the filters' terms let the index itself drop what the reader may
     # not see or did not ask for; with filters of that kind, a search without q uses the index too.
-    narrowing = [n for n in (visibility_terms(reader), *filter_terms(filters)) if n]
+    seen_terms, asked_terms = visibility_terms(reader), filter_terms(filters)
+    narrowing = [*([seen_terms] if seen_terms else []), *asked_terms]
     if filters.q and filters.q.strip():
         # Customers match public terms only (weight A); staff match internal notes too.
         tsquery, recheck = parse_query(filters.q, public_only=reader.role == "customer")
         if tsquery is None:
-            text = SQL("FALSE") + SQL("")
+            text = Composed([SQL("FALSE")])
         else:
             text_parts: list[Composable] = [SQL("t.terms @@ %s::tsquery")]
             text_params.append(" & ".join([f"({tsquery})", *narrowing]))
@@ -146,9 +146,15 @@ def where_clause(filters: SearchFilters, reader: Actor, alias: str = "t") -> Whe
                     text_parts.append(SQL("(t.public_text LIKE %s OR t.internal_text LIKE %s)"))
                     text_params += [_like(substring)] * 2
             text = SQL(" AND ").join(text_parts)
-    elif len(narrowing) > (visibility_terms(reader) is not None):
-        text = SQL("t.terms @@ %s::tsquery") + SQL("")
+    elif asked_terms:
+        text = Composed([SQL("t.terms @@ %s::tsquery")])
         text_params.append(" & ".join(narrowing))
+    condition, params = row_filters(filters, reader, "t")
+    return Where(text, text_params, condition, params, tsquery)
+
+
+def row_filters(filters: SearchFilters, reader: Actor, alias: str) -> tuple[Composed, list[Any]]:
+    """The filters and the reader's visibility as conditions on the columns of `alias`."""
     seen, params = visibility(reader, alias)
     parts: list[Composable] = [seen]
     equal = {"category": filters.category, "team_id": filters.team, "assignee_id": filters.assignee,
@@ -174,7 +180,7 @@ def where_clause(filters: SearchFilters, reader: Actor, alias: str = "t") -> Whe
         if high is not None:
             parts.append(SQL("{} < %s").format(Identifier(alias, column)))
             params.append(high)
-    return Where(text, text_params, SQL(" AND ").join(parts), params, tsquery)
+    return SQL(" AND ").join(parts), params
 
 
 def _encode_cursor(values: list[Any]) -> str:
@@ -235,10 +241,10 @@ def search(models: ReadModels, page: SearchPage, reader: Actor) -> dict[str, Any
         facets, complete = rows[0]["_facets"], rows[0]["_matched"] < FACET_SAMPLE
         rows = [row for row in rows if row["id"] is not None]
         if not complete:
-            base, base_params = _matches(models, page, reader, where, sort)
-            if where.text is not None and _walks(page, sort):
-                # Many matches: walk the time index and stop after a page. Without this PostgreSQL
-                # may sort every visible ticket first, when it misjudges how soon matches come.
+            base, base_params, walks = _matches(models, page, reader, where, sort)
+            if walks:
+                # Walk the time index and stop after a page. Without this PostgreSQL may sort
+                # every visible ticket first, when it misjudges how soon matches come.
                 cur.execute("SET LOCAL enable_sort = off")
             cur.execute(*_page_of(base, base_params, sort, keys, cursor, page.limit))
             rows = cur.fetchall()
@@ -292,8 +298,9 @@ def _walks(page: SearchPage, sort: str) -> bool:
 
 
 def _matches(models: ReadModels, page: SearchPage, reader: Actor, where: Where,
-             sort: str) -> tuple[Composed, list[Any]]:
-    """All matches with their sort keys (and rank, when ranking), for a desk with many of them.
+             sort: str) -> tuple[Composed, list[Any], bool]:
+    """All matches with their sort keys (and rank, when ranking), for a desk with many of them,
+    and whether the query walks a time index.
 
     They are met early along ticket_summary's time index: the walk filters there and checks
     each candidate's text in ticket_search (a fenced LATERAL keeps that join order; search()
@@ -302,8 +309,8 @@ def _matches(models: ReadModels, page: SearchPage, reader: Actor, where: Where,
     that walk would be long (see _walks) the matches come from ticket_search and are sorted.
     """
     if where.text is None or not _walks(page, sort):
-        return _sample(models, where, ranked=sort == "relevance")
-    walk = where_clause(page, reader, alias="s")
+        return (*_sample(models, where, ranked=sort == "relevance"), False)
+    walk_filters, walk_params = row_filters(page, reader, "s")
     columns = SQL(", ").join(Identifier("s", c) for c in (*LIST_COLUMNS, "priority_rank"))
     ranked = sort == "relevance"
     rank = SQL(", ts_rank(t.terms, %s::tsquery)::float8 AS rank") if ranked else SQL("")
@@ -311,7 +318,7 @@ def _matches(models: ReadModels, page: SearchPage, reader: Actor, where: Where,
         "SELECT {columns}{rank} FROM {summary} AS s"
         " CROSS JOIN LATERAL (SELECT t.terms FROM {search} AS t WHERE t.id = s.id AND {text} OFFSET 0) AS t"
         " WHERE {filters}").format(columns=columns, rank=rank, summary=models.table("ticket_summary"),
-                                    search=models.table("ticket_search"), text=where.text, filters=walk.filters)
-    return query, [*([where.tsquery] if ranked else []), *where.text_params, *walk.filter_params]
+                                    search=models.table("ticket_search"), text=where.text, filters=walk_filters)
+    return query, [*([where.tsquery] if ranked else []), *where.text_params, *walk_params], True
 
 

@@ -41,13 +41,19 @@ def test_read_models_equal_a_full_rebuild_after_a_random_mix_of_commands(contain
     assert board_counts_unlike_the_summaries(container) == 0
 
 
-def test_rebuild_switches_over_to_tables_equal_to_the_old_ones(container: Container) -> None:
-    rng = random.Random(11)
+def _commanded_and_projected(container: Container, seed: int, commands: int) -> tuple[random.Random, list[UUID]]:
+    """A desk after `commands` random commands, with every read model caught up."""
+    rng = random.Random(seed)
     tickets: list[UUID] = []
-    runner = container.projector()
-    for _ in range(150):
+    for _ in range(commands):
         random_command(container.desk, rng, tickets)
-    runner.catch_up()
+    container.projector().catch_up()
+    return rng, tickets
+
+
+def test_rebuild_switches_over_to_tables_equal_to_the_old_ones(container: Container) -> None:
+    rng, tickets = _commanded_and_projected(container, seed=11, commands=150)
+    runner = container.projector()
     head = container.desk.recorder.max_notification_id()
     assert rebuild(runner, "tickets", container.settings.database_schema) == head
     assert runner.positions.get("tickets") == head
@@ -106,12 +112,8 @@ def test_killing_the_projector_at_random_moments_loses_and_doubles_nothing(conta
 
 
 def test_tables_of_an_older_layout_are_made_anew_and_refilled_from_the_first_event(container: Container) -> None:
-    rng = random.Random(5)
-    tickets: list[UUID] = []
+    _commanded_and_projected(container, seed=5, commands=60)
     runner = container.projector()
-    for _ in range(60):
-        random_command(container.desk, rng, tickets)
-    runner.catch_up()
     schema = container.settings.database_schema
     with container.desk.recorder.datastore.transaction(commit=True) as cur:  # the layout before ticket_search
         cur.execute(SQL("DROP TABLE {}.ticket_search").format(Identifier(schema)))
